@@ -1,0 +1,74 @@
+"""synth: write the related-work section of a paper from a corpus of abstracts, and prove what it cites.
+
+Names are imported on first use (PEP 562), so `import synth` and the CLI start fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from synth._version import __version__
+
+if TYPE_CHECKING:
+    from synth.corpus import Corpus, load_corpus
+    from synth.errors import CorpusError, LLMError, RetrievalError, SettingsError, SynthError
+    from synth.models import Citation, Hit, Paper, Paragraph, Section, Sentence, Usage
+    from synth.settings import Settings
+    from synth.synthesizer import Synthesizer
+
+_LAZY = {
+    "Citation": "synth.models",
+    "Corpus": "synth.corpus",
+    "CorpusError": "synth.errors",
+    "Hit": "synth.models",
+    "LLMError": "synth.errors",
+    "Paper": "synth.models",
+    "Paragraph": "synth.models",
+    "RetrievalError": "synth.errors",
+    "Section": "synth.models",
+    "Sentence": "synth.models",
+    "Settings": "synth.settings",
+    "SettingsError": "synth.errors",
+    "SynthError": "synth.errors",
+    "Synthesizer": "synth.synthesizer",
+    "Usage": "synth.models",
+    "load_corpus": "synth.corpus",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'synth' has no attribute {name!r}")
+
+
+def draft(query: str, corpus: str | None = None, **settings: Any) -> Section:
+    """Draft a related-work section for `query` in one call (see `Synthesizer` for reuse)."""
+    from synth.synthesizer import Synthesizer
+
+    return Synthesizer(corpus, **settings).draft(query)
+
+
+__all__ = [
+    "Citation",
+    "Corpus",
+    "CorpusError",
+    "Hit",
+    "LLMError",
+    "Paper",
+    "Paragraph",
+    "RetrievalError",
+    "Section",
+    "Sentence",
+    "Settings",
+    "SettingsError",
+    "SynthError",
+    "Synthesizer",
+    "Usage",
+    "__version__",
+    "draft",
+    "load_corpus",
+]

@@ -1,0 +1,155 @@
+"""The `synth` command: a thin layer over the Python API. Each command parses options, calls it, prints."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from synth._version import __version__
+from synth.errors import SynthError
+
+log = logging.getLogger("synth")
+
+
+class _Group(TyperGroup):
+    """Turns every error into one line on stderr and exit code 1: never a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SynthError as e:
+            message = str(e)
+        except KeyboardInterrupt:
+            typer.echo("aborted", err=True)
+            raise typer.Exit(130) from None
+        except Exception as e:
+            # The framework's own exits, usage errors and aborts pass through untouched.
+            if type(e).__module__.split(".")[0] in ("click", "typer"):
+                raise
+            log.debug("unexpected error", exc_info=True)
+            message = f"unexpected {type(e).__name__}: {e} (run with -vv for the traceback)"
+        typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(1)
+
+
+def _app(help: str) -> typer.Typer:
+    return typer.Typer(cls=_Group, help=help, no_args_is_help=True, add_completion=False,
+                       pretty_exceptions_enable=False, rich_markup_mode=None)  # fmt: skip
+
+
+app = _app("Write the related-work section of a paper from a corpus of abstracts, and prove what it cites.")
+corpus_app = _app("Inspect corpora.")
+app.add_typer(corpus_app, name="corpus")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"synth {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv: debug).")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s: %(message)s", force=True)
+    # litellm and HTTP clients are chatty at INFO; they speak only when asked for debug output.
+    for noisy in ("LiteLLM", "litellm", "httpx", "httpcore", "openai"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
+
+
+FORMATS = {".md": "markdown", ".markdown": "markdown", ".json": "json", ".tex": "latex"}
+CorpusOpt = Annotated[
+    str | None, typer.Option("--corpus", "-c", help="Corpus file (.jsonl .json .csv .tsv .bib); default: sample.")
+]
+
+
+def _read_query(query: str | None, query_file: Path | None) -> str:
+    if query_file is not None:
+        return sys.stdin.read() if str(query_file) == "-" else query_file.read_text(encoding="utf-8")
+    if query:
+        return query
+    if not sys.stdin.isatty():
+        return sys.stdin.read()
+    raise SynthError("give a query: an argument, --query-file FILE, or text on stdin")
+
+
+@app.command()
+def draft(
+    query: Annotated[str | None, typer.Argument(help="Topic, or a paper's title and abstract.")] = None,
+    query_file: Annotated[Path | None, typer.Option("--query-file", "-f", help="Read the query from a file.")] = None,
+    corpus: CorpusOpt = None,
+    k: Annotated[int | None, typer.Option("--k", "-k", help="Papers to retrieve.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="markdown, json or latex (default: from -o's suffix, else markdown).")
+    ] = None,
+    bib: Annotated[Path | None, typer.Option("--bib", help="With latex: write the cited papers' BibTeX here.")] = None,
+    drafter: Annotated[str | None, typer.Option("--drafter", help="auto, extractive or llm.")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="litellm model name.")] = None,
+    api_base: Annotated[str | None, typer.Option("--api-base", help="OpenAI-compatible server URL.")] = None,
+    heading: Annotated[str | None, typer.Option("--heading", help="Section heading text.")] = None,
+    heading_level: Annotated[int | None, typer.Option("--heading-level", help="Heading level, 1-6.")] = None,
+    strict: Annotated[bool | None, typer.Option("--strict/--lenient", help="Fail on a bad corpus record.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML config file.")] = None,
+) -> None:
+    """Retrieve papers for a query and draft a cited related-work section."""
+    from synth.render import render, to_bibtex
+    from synth.settings import Settings
+    from synth.synthesizer import Synthesizer
+
+    fmt = fmt or (FORMATS.get(output.suffix.lower(), "markdown") if output else "markdown")
+    if fmt not in ("markdown", "json", "latex"):
+        raise SynthError(f"unknown format {fmt!r}: use markdown, json or latex")
+    settings = Settings.load(config, corpus=corpus, k=k, drafter=drafter, model=model, api_base=api_base,
+                             heading=heading, heading_level=heading_level, strict=strict)  # fmt: skip
+    synth = Synthesizer(settings=settings)
+    section = synth.draft(_read_query(None if query_file else query, query_file))
+    if not synth.uses_llm and settings.drafter == "auto":
+        _notice("no LLM configured: used the offline extractive drafter (set --model or SYNTH_MODEL to use one)")
+    _emit(render(section, fmt), output)  # type: ignore[arg-type]
+    if bib is not None:
+        _emit(to_bibtex(section), bib)
+
+
+def _notice(message: str) -> None:
+    """A line for the user on stderr, silenced by -q."""
+    if logging.getLogger().isEnabledFor(logging.WARNING):
+        typer.echo(f"note: {message}", err=True)
+
+
+def _emit(text: str, path: Path | None) -> None:
+    if path is None:
+        sys.stdout.write(text)
+        return
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)  # never leave a half-written file where the user expects the result
+    log.info("wrote %s", path)
+
+
+@corpus_app.command("stats")
+def corpus_stats(
+    path: Annotated[str, typer.Argument(help="Corpus file, or 'sample'.")] = "sample",
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on the first bad record.")] = False,
+) -> None:
+    """Count papers, skipped records and merged duplicates in a corpus."""
+    from synth.corpus import load_corpus, stats
+
+    for line in stats(load_corpus(path, strict=strict)):
+        typer.echo(line)
+
+
+def main() -> None:
+    """Entry point of the `synth` console script."""
+    app(prog_name="synth")

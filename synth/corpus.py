@@ -1,0 +1,288 @@
+"""Read corpora of abstracts (JSONL, JSON, CSV/TSV, BibTeX) into Papers, with ids, dedupe and clear errors."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from synth.errors import CorpusError
+from synth.models import Paper
+from synth.text import normalise
+
+log = logging.getLogger(__name__)
+
+SAMPLE_CORPUS = "sample"
+"""The name that selects the sample corpus shipped inside the package."""
+
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv", ".bib": "bib"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A record that could not be used, and where it is."""
+
+    source: str
+    location: str  # "line 12" or "entry 3"
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.location.removeprefix('line ')}: {self.reason}"
+
+
+@dataclass
+class Corpus:
+    """The usable papers of a corpus, and what was skipped or merged on the way."""
+
+    papers: list[Paper]
+    source: str
+    problems: list[Problem] = field(default_factory=list)
+    duplicates: int = 0
+
+    def __post_init__(self) -> None:
+        self.by_id: dict[str, Paper] = {p.id: p for p in self.papers}
+
+    def __len__(self) -> int:
+        return len(self.papers)
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of the papers' content and order: the key of every index built on this corpus."""
+        h = hashlib.sha256()
+        for p in self.papers:
+            h.update(p.model_dump_json().encode())
+            h.update(b"\n")
+        return h.hexdigest()
+
+
+def paper_id(given: str | None, doi: str | None, title: str) -> str:
+    """The stable id of a paper: the given id, else one derived from its DOI, else from its title."""
+    if given:
+        return given
+    basis = f"doi:{doi.lower()}" if doi else f"title:{normalise(title)}"
+    return "p" + hashlib.sha1(basis.encode()).hexdigest()[:10]
+
+
+def load_corpus(path: str | Path | None = None, *, strict: bool = False) -> Corpus:
+    """Load a corpus file; None or "sample" loads the sample corpus that ships with synth.
+
+    Bad records are skipped with a warning naming file and line (or raise `CorpusError` when `strict`).
+    Papers with the same DOI or normalised title are merged. No usable paper at all is an error.
+    """
+    if path is None or str(path) == SAMPLE_CORPUS:
+        ref = resources.files("synth") / "data" / "seed_abstracts.jsonl"
+        with resources.as_file(ref) as sample:
+            return _load(sample, "jsonl", "sample corpus", strict)
+    p = Path(path)
+    if not p.is_file():
+        raise CorpusError(f"corpus file not found: {p}")
+    fmt = FORMATS.get(p.suffix.lower())
+    if fmt is None:
+        known = ", ".join(sorted(FORMATS))
+        raise CorpusError(f"{p}: unknown corpus format {p.suffix!r}; use one of {known}")
+    return _load(p, fmt, str(p), strict)
+
+
+def _load(path: Path, fmt: str, name: str, strict: bool) -> Corpus:
+    readers = {"jsonl": _jsonl, "json": _json, "csv": _csv, "tsv": _csv, "bib": _bib}
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise CorpusError(f"{name}: not UTF-8 text ({e.reason} at byte {e.start})") from e
+    problems: list[Problem] = []
+    papers: list[Paper] = []
+    index: dict[str, int] = {}  # DOI / normalised title / id -> position in papers
+    duplicates = 0
+    for location, record in readers[fmt](text, name, fmt):
+        if isinstance(record, str):  # the reader could not parse this record
+            problem = Problem(name, location, record)
+        else:
+            paper_or_reason = _to_paper(record)
+            if isinstance(paper_or_reason, Paper):
+                duplicates += _add(papers, index, paper_or_reason)
+                continue
+            problem = Problem(name, location, paper_or_reason)
+        if strict:
+            raise CorpusError(str(problem))
+        log.warning("skipped %s", problem)
+        problems.append(problem)
+    if not papers:
+        detail = f"; first problem: {problems[0]}" if problems else ""
+        raise CorpusError(f"{name}: no usable abstracts ({len(problems)} records skipped){detail}")
+    if problems:
+        log.warning("%s: skipped %d bad records", name, len(problems))
+    return Corpus(papers=papers, source=name, problems=problems, duplicates=duplicates)
+
+
+def _add(papers: list[Paper], index: dict[str, int], paper: Paper) -> int:
+    """Append a paper, or merge it into the one it duplicates; return 1 if merged."""
+    keys = [f"id:{paper.id}", f"title:{normalise(paper.title)}"]
+    if paper.doi:
+        keys.append(f"doi:{paper.doi.lower()}")
+    seen = next((index[k] for k in keys if k in index), None)
+    if seen is None:
+        index.update(dict.fromkeys(keys, len(papers)))
+        papers.append(paper)
+        return 0
+    first = papers[seen]
+    # The first record wins; later duplicates only fill fields it lacks.
+    filled = {k: v for k, v in paper.model_dump().items() if v and not getattr(first, k)}
+    papers[seen] = first.model_copy(update=filled)
+    index.update(dict.fromkeys(keys, seen))
+    return 1
+
+
+Record = tuple[str, "dict[str, Any] | str"]
+
+
+def _jsonl(text: str, name: str, fmt: str) -> Iterator[Record]:
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            yield f"line {n}", f"invalid JSON ({e.msg} at column {e.colno})"
+            continue
+        yield f"line {n}", obj if isinstance(obj, dict) else f"expected a JSON object, got {type(obj).__name__}"
+
+
+def _json(text: str, name: str, fmt: str) -> Iterator[Record]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise CorpusError(f"{name}:{e.lineno}: invalid JSON ({e.msg})") from e
+    if isinstance(data, dict) and isinstance(data.get("papers"), list):
+        data = data["papers"]
+    if not isinstance(data, list):
+        raise CorpusError(f"{name}: expected a JSON array of papers (or an object with a 'papers' array)")
+    for n, obj in enumerate(data, 1):
+        yield f"entry {n}", obj if isinstance(obj, dict) else f"expected an object, got {type(obj).__name__}"
+
+
+def _csv(text: str, name: str, fmt: str) -> Iterator[Record]:
+    reader = csv.DictReader(text.splitlines(), delimiter="\t" if fmt == "tsv" else ",")
+    if not reader.fieldnames:
+        return
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            yield f"line {reader.line_num}", f"malformed {fmt.upper()} ({e})"
+            continue
+        if None in row:  # more cells than header columns
+            yield f"line {reader.line_num}", f"{len(row) - 1 + len(row[None])} cells for {len(row) - 1} columns"
+            continue
+        yield f"line {reader.line_num}", {k.strip().lower(): v for k, v in row.items() if k}
+
+
+def _bib(text: str, name: str, fmt: str) -> Iterator[Record]:
+    import bibtexparser  # imported here: only BibTeX corpora pay for it
+
+    library = bibtexparser.parse_string(text)
+    blocks = [(b.start_line, None, b) for b in library.failed_blocks]
+    blocks += [(e.start_line, e, None) for e in library.entries]
+    for start, entry, failed in sorted(blocks, key=lambda t: t[0]):
+        where = f"line {start + 1}"
+        if entry is None:
+            reason = str(getattr(failed, "error", "")).splitlines()[0] if failed is not None else ""
+            yield where, f"malformed BibTeX entry ({reason or 'could not parse'})"
+            continue
+        fields: dict[str, Any] = {k.lower(): _unbrace(str(f.value)) for k, f in entry.fields_dict.items()}
+        fields.setdefault("id", entry.key)
+        if "author" in fields:  # BibTeX names are "Last, First and Last, First"
+            fields["author"] = [_first_last(a) for a in re.split(r"\s+and\s+", fields["author"])]
+        yield where, fields
+
+
+def _unbrace(value: str) -> str:
+    return " ".join(value.replace("{", "").replace("}", "").split())
+
+
+def _to_paper(record: dict[str, Any]) -> Paper | str:
+    """Build a Paper from a raw record, or say why it cannot be one."""
+    title = _clean(record.get("title"))
+    abstract = _clean(record.get("abstract"))
+    missing = [k for k, v in (("title", title), ("abstract", abstract)) if not v]
+    if missing:
+        return f"missing {' and '.join(missing)}"
+    doi = _clean(record.get("doi")) or None
+    if doi:
+        doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", doi, flags=re.I)
+    date = _clean(record.get("date") or record.get("published")) or None
+    year = _year(record.get("year")) or _year(date)
+    return Paper(
+        id=paper_id(_clean(record.get("id")) or None, doi, title),
+        title=title,
+        abstract=abstract,
+        authors=_authors(record.get("authors", record.get("author"))),
+        year=year,
+        date=date,
+        venue=_clean(record.get("venue") or record.get("journal") or record.get("booktitle")) or None,
+        url=_clean(record.get("url")) or None,
+        doi=doi,
+    )
+
+
+def _clean(value: Any) -> str:
+    if value is None:
+        return ""
+    return " ".join(str(value).split())
+
+
+def _year(value: Any) -> int | None:
+    m = re.match(r"\s*(\d{4})", str(value)) if value else None
+    return int(m.group(1)) if m else None
+
+
+def _authors(value: Any) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, list):
+        return [_clean(a) for a in value if _clean(a)]
+    text = _clean(value)
+    separator = r"\s+and\s+|;" if (" and " in text or ";" in text) else ","
+    return [_first_last(a) for a in re.split(separator, text) if a.strip()]
+
+
+def _first_last(name: str) -> str:
+    """"Smith, Jane" -> "Jane Smith"; other forms unchanged."""
+    name = name.strip()
+    if name.count(",") == 1:
+        last, first = (s.strip() for s in name.split(","))
+        return f"{first} {last}".strip()
+    return name
+
+
+def stats(corpus: Corpus) -> list[str]:
+    """Human-readable facts about a corpus: size, coverage of optional fields, what was skipped."""
+    n = len(corpus)
+    years = sorted(p.year for p in corpus.papers if p.year)
+    lengths = sorted(len(p.abstract.split()) for p in corpus.papers)
+
+    def share(count: int) -> str:
+        return f"{count} ({100 * count / n:.0f}%)"
+
+    lines = [
+        f"corpus: {corpus.source}",
+        f"papers: {n}",
+        f"skipped records: {len(corpus.problems)}",
+        f"duplicates merged: {corpus.duplicates}",
+        f"with year: {share(len(years))}" + (f", {years[0]}-{years[-1]}" if years else ""),
+        f"with authors: {share(sum(1 for p in corpus.papers if p.authors))}",
+        f"with DOI or URL: {share(sum(1 for p in corpus.papers if p.doi or p.url))}",
+        f"abstract words: median {lengths[n // 2]}, min {lengths[0]}, max {lengths[-1]}",
+    ]
+    lines += [f"  {p}" for p in corpus.problems[:20]]
+    if len(corpus.problems) > 20:
+        lines.append(f"  ... and {len(corpus.problems) - 20} more")
+    return lines

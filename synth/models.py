@@ -1,0 +1,103 @@
+"""The typed objects that flow through synth: papers, hits, sections and their citations."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Paper(BaseModel):
+    """One abstract in a corpus."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="Stable id: the given id, else derived from the DOI, else from the title.")
+    title: str
+    abstract: str
+    authors: list[str] = Field(default_factory=list)
+    year: int | None = None
+    date: str | None = Field(default=None, description="ISO date (YYYY[-MM[-DD]]) when known.")
+    venue: str | None = None
+    url: str | None = None
+    doi: str | None = None
+
+    @property
+    def text(self) -> str:
+        """Title and abstract, the text retrieval indexes."""
+        return f"{self.title}\n{self.abstract}"
+
+
+class Hit(BaseModel):
+    """A paper returned by a retriever for a query."""
+
+    paper: Paper
+    score: float
+    rank: int = Field(description="1 for the best hit.")
+
+
+class Sentence(BaseModel):
+    """A sentence of a drafted section and the ids of the papers it cites."""
+
+    text: str = Field(description="The sentence without citation markers.")
+    citations: list[str] = Field(default_factory=list, description="Cited paper ids, in order.")
+
+
+class Paragraph(BaseModel):
+    """A paragraph: one theme of the section."""
+
+    sentences: list[Sentence]
+    theme: str | None = Field(default=None, description="A few words naming the theme, when known.")
+
+
+class Citation(BaseModel):
+    """A cited paper with its number in the rendered section."""
+
+    number: int
+    paper: Paper
+
+
+class Usage(BaseModel):
+    """Tokens, cost and time spent in language-model calls."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+    latency_s: float = 0.0
+    calls: int = 0
+
+
+class Section(BaseModel):
+    """A drafted related-work section with everything needed to render or check it."""
+
+    query: str
+    heading: str = "Related Work"
+    heading_level: int = 2
+    paragraphs: list[Paragraph]
+    hits: list[Hit] = Field(default_factory=list, description="What retrieval returned, best first.")
+    drafter: str = Field(default="extractive", description="Which drafter wrote the section.")
+    issues: list[str] = Field(default_factory=list, description="Problems found and repaired while drafting.")
+    usage: Usage = Field(default_factory=Usage)
+    timings: dict[str, float] = Field(default_factory=dict, description="Seconds per stage.")
+    settings: dict[str, object] = Field(default_factory=dict, description="The settings that produced it.")
+
+    @property
+    def sentences(self) -> list[Sentence]:
+        """All sentences in reading order."""
+        return [s for p in self.paragraphs for s in p.sentences]
+
+    @property
+    def citations(self) -> list[Citation]:
+        """Cited papers numbered by first appearance, the order of the References list."""
+        papers = {h.paper.id: h.paper for h in self.hits}
+        numbered: dict[str, int] = {}
+        for sentence in self.sentences:
+            for pid in sentence.citations:
+                if pid in papers and pid not in numbered:
+                    numbered[pid] = len(numbered) + 1
+        return [Citation(number=n, paper=papers[pid]) for pid, n in numbered.items()]
+
+    @property
+    def markdown(self) -> str:
+        """The section as markdown with [n] citations and a References list."""
+        from synth.render import to_markdown
+
+        return to_markdown(self)

@@ -1,0 +1,86 @@
+"""One settings object. Precedence: explicit value (CLI flag, keyword) > SYNTH_* environment > config file > default.
+
+pydantic-settings would do this layering, but its import alone costs ~0.3 s, more than the whole budget of a
+cached `synth draft`; the layering is a dozen lines here.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from synth.errors import SettingsError
+
+ENV_PREFIX = "SYNTH_"
+
+
+def default_home() -> Path:
+    """The per-user cache folder synth keeps indexes and LLM replies in."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("synth"))
+
+
+class Settings(BaseModel):
+    """Everything that changes what synth does. Unknown keys are rejected."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    home: Path = Field(default_factory=default_home, description="Cache folder for indexes (SYNTH_HOME).")
+    corpus: str = Field("sample", description="Corpus file, or 'sample' for the corpus shipped with synth.")
+    strict: bool = Field(False, description="Fail on the first bad corpus record instead of skipping it.")
+    k: int = Field(12, ge=1, le=1000, description="How many papers retrieval returns.")
+    retriever: Literal["bm25"] = Field("bm25", description="Retrieval method.")
+    drafter: Literal["auto", "extractive", "llm"] = Field(
+        "auto", description="'auto' uses the LLM when a model is set, else the offline extractive drafter."
+    )
+    model: str | None = Field(None, description="litellm model name, e.g. gpt-4o-mini or openai/local.")
+    api_base: str | None = Field(None, description="Base URL of an OpenAI-compatible server.")
+    heading: str = Field("Related Work", description="Heading text of the section.")
+    heading_level: int = Field(2, ge=1, le=6, description="Markdown heading level (LaTeX: 1 section, 2+ subsection).")
+
+    @classmethod
+    def load(cls, config: str | Path | None = None, **explicit: Any) -> Settings:
+        """Build settings from explicit values, the environment, and a TOML config file.
+
+        The config file is `config`, else $SYNTH_CONFIG, else `<home>/config.toml` when it exists.
+        Explicit values that are None count as not given.
+        """
+        given = {k: v for k, v in explicit.items() if v is not None}
+        env = {
+            name: os.environ[ENV_PREFIX + name.upper()]
+            for name in cls.model_fields
+            if os.environ.get(ENV_PREFIX + name.upper())
+        }
+        layered = {**env, **given}
+        path = config or os.environ.get(ENV_PREFIX + "CONFIG")
+        if path is None:
+            home = Path(layered["home"]) if "home" in layered else default_home()
+            candidate = home / "config.toml"
+            path = candidate if candidate.is_file() else None
+        file_values = _read_config(Path(path)) if path else {}
+        try:
+            return cls(**{**file_values, **layered})
+        except ValidationError as e:
+            first = e.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "settings"
+            raise SettingsError(f"invalid setting {where}: {first['msg']}") from e
+
+    def public(self) -> dict[str, Any]:
+        """The settings as JSON-ready values, for result files (no secrets are settings)."""
+        return self.model_dump(mode="json")
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise SettingsError(f"config file not found: {path}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise SettingsError(f"{path}: invalid TOML ({e})") from e
+    # Accept both a flat file and one with a [synth] table.
+    return dict(data.get("synth", data))

@@ -1,0 +1,95 @@
+"""Text primitives shared by retrieval, drafting and checking: terms, stems and sentences."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# A compact English stopword list: function words only, so that content terms survive.
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had has
+    have having he her here hers him his how i if in into is it its itself just let may me might more most
+    must my no nor not now of off on once only or other our ours out over own same she should so some
+    such than that the their theirs them then there these they this those through to too under until up
+    upon us very via was we were what when where which while who whom why will with within without would
+    you your yours""".split()
+)
+
+_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer  # PyStemmer: Snowball English, a C extension
+
+    return Stemmer.Stemmer("english")
+
+
+def normalise(text: str) -> str:
+    """Lowercase, strip accents and fold whitespace: the form used to compare titles."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def words(text: str) -> list[str]:
+    """Lowercased word tokens (hyphenated words kept whole)."""
+    return _WORD.findall(text.lower())
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content terms: the tokens that retrieval and similarity work on."""
+    tokens: list[str] = []
+    for w in words(text):
+        if w in STOPWORDS or len(w) < 2:
+            continue
+        # Split hyphenated words as well as keeping their parts, so "input-output" meets "input output".
+        tokens.extend(w.replace("'", "").split("-"))
+    return stem_words(tokens)
+
+
+def stem_words(tokens: list[str]) -> list[str]:
+    """Snowball English stems of lowercase tokens."""
+    return _stemmer().stemWords(tokens)  # type: ignore[no-any-return]
+
+
+# Tokens after which a period does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    """al e.g i.e etc cf vs fig figs eq eqs sec secs tab ref refs no nos vol pp approx resp dr mr ms prof
+    st jr sr inc ltd co corp dept univ ch app def thm lem prop cor ex est viz""".split()
+)
+_BOUNDARY = re.compile(r"[.!?]+[\"')\]]*\s+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences, surviving "et al.", "e.g.", "Eq. 3", decimals and "v1.2".
+
+    A boundary is end punctuation followed by whitespace, except after a known abbreviation, an
+    initial ("J. Smith"), or an enumerator such as "(i)." and when the next token starts in lower case.
+    """
+    text = " ".join(text.split())
+    sentences: list[str] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        end = m.end()
+        before = text[start : m.start()].split()
+        last = before[-1].lower().rstrip(".") if before else ""
+        after = text[end : end + 1]
+        next_word = text[end:].split(" ", 1)[0].lower().strip("\"'(")
+        initial = len(last) == 1 and last.isalpha() and next_word not in STOPWORDS  # "J. Smith", not "X. We"
+        if m.group().startswith(".") and (
+            last in _ABBREVIATIONS
+            or initial
+            or re.fullmatch(r"[a-z]\.[a-z]", last) is not None  # e.g / i.e written without final dot
+        ):
+            continue
+        if after and (after.islower() or after.isdigit()):
+            continue  # "Eq. 3", "approx. five": lower case or a number rarely starts a sentence
+        sentences.append(text[start:end].strip())
+        start = end
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return [s for s in sentences if s]
