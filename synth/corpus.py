@@ -45,6 +45,7 @@ class Corpus:
     source: str
     problems: list[Problem] = field(default_factory=list)
     duplicates: int = 0
+    digest: str | None = field(default=None, repr=False)  # hash of the file it was read from, when known
 
     def __post_init__(self) -> None:
         self.by_id: dict[str, Paper] = {p.id: p for p in self.papers}
@@ -54,7 +55,13 @@ class Corpus:
 
     @property
     def fingerprint(self) -> str:
-        """A hash of the papers' content and order: the key of every index built on this corpus."""
+        """A hash of the papers' content and order: the key of every index built on this corpus.
+
+        For a corpus read from a file it is the hash of the file's bytes (cheap); indexes also record the
+        synth version, so a change in how files are parsed still invalidates them.
+        """
+        if self.digest:
+            return self.digest
         h = hashlib.sha256()
         for p in self.papers:
             h.update(p.model_dump_json().encode())
@@ -92,8 +99,9 @@ def load_corpus(path: str | Path | None = None, *, strict: bool = False) -> Corp
 
 def _load(path: Path, fmt: str, name: str, strict: bool) -> Corpus:
     readers = {"jsonl": _jsonl, "json": _json, "csv": _csv, "tsv": _csv, "bib": _bib}
+    raw = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise CorpusError(f"{name}: not UTF-8 text ({e.reason} at byte {e.start})") from e
     problems: list[Problem] = []
@@ -118,7 +126,8 @@ def _load(path: Path, fmt: str, name: str, strict: bool) -> Corpus:
         raise CorpusError(f"{name}: no usable abstracts ({len(problems)} records skipped){detail}")
     if problems:
         log.warning("%s: skipped %d bad records", name, len(problems))
-    return Corpus(papers=papers, source=name, problems=problems, duplicates=duplicates)
+    digest = hashlib.sha256(f"{fmt}:{strict}:".encode() + raw).hexdigest()
+    return Corpus(papers=papers, source=name, problems=problems, duplicates=duplicates, digest=digest)
 
 
 def _add(papers: list[Paper], index: dict[str, int], paper: Paper) -> int:
@@ -188,14 +197,16 @@ def _csv(text: str, name: str, fmt: str) -> Iterator[Record]:
 def _bib(text: str, name: str, fmt: str) -> Iterator[Record]:
     import bibtexparser  # imported here: only BibTeX corpora pay for it
 
+    logging.getLogger("bibtexparser").setLevel(logging.ERROR)  # we report bad entries ourselves
     library = bibtexparser.parse_string(text)
-    blocks = [(b.start_line, None, b) for b in library.failed_blocks]
-    blocks += [(e.start_line, e, None) for e in library.entries]
-    for start, entry, failed in sorted(blocks, key=lambda t: t[0]):
+    blocks: list[tuple[int, Any]] = [(b.start_line or 0, b) for b in library.failed_blocks]
+    blocks += [(e.start_line or 0, e) for e in library.entries]
+    for start, block in sorted(blocks, key=lambda t: t[0]):
         where = f"line {start + 1}"
+        entry = block if isinstance(block, bibtexparser.model.Entry) else None
         if entry is None:
-            reason = str(getattr(failed, "error", "")).splitlines()[0] if failed is not None else ""
-            yield where, f"malformed BibTeX entry ({reason or 'could not parse'})"
+            reason = str(getattr(block, "error", "")).strip().splitlines()
+            yield where, f"malformed BibTeX entry ({reason[0] if reason else 'unbalanced braces or quotes'})"
             continue
         fields: dict[str, Any] = {k.lower(): _unbrace(str(f.value)) for k, f in entry.fields_dict.items()}
         fields.setdefault("id", entry.key)
@@ -255,7 +266,7 @@ def _authors(value: Any) -> list[str]:
 
 
 def _first_last(name: str) -> str:
-    """"Smith, Jane" -> "Jane Smith"; other forms unchanged."""
+    """ "Smith, Jane" -> "Jane Smith"; other forms unchanged."""
     name = name.strip()
     if name.count(",") == 1:
         last, first = (s.strip() for s in name.split(","))

@@ -142,6 +142,5 @@ class BM25Retriever:
         # Sort by score descending, then by position: stable and reproducible.
         order = matched[np.lexsort((matched, -scores[matched]))][:k]
         return [
-            Hit(paper=self.corpus.papers[i], score=float(scores[i]), rank=r)
-            for r, i in enumerate(order.tolist(), 1)
+            Hit(paper=self.corpus.papers[i], score=float(scores[i]), rank=r) for r, i in enumerate(order.tolist(), 1)
         ]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from synth.corpus import Corpus, load_corpus
-from synth.draft import Drafter, ExtractiveDrafter
+from synth.drafting import Drafter, ExtractiveDrafter
 from synth.errors import SettingsError, SynthError
 from synth.models import Hit, Section
 from synth.retrieval import BM25Retriever, Retriever
@@ -85,17 +85,19 @@ class Synthesizer:
     def draft(self, query: str, k: int | None = None) -> Section:
         """Retrieve papers for the query and draft a cited section from them."""
         query = _clean_query(query)
+        drafter = self.drafter  # resolve first: a misconfigured drafter fails before any work
         t0 = time.perf_counter()
         hits = self.retriever.search(query, k or self.settings.k)
         t1 = time.perf_counter()
         if not hits:
             raise SynthError(f"no paper in {self.corpus.source} matches the query; try other words")
-        section = self.drafter.draft(query, hits)
+        section = drafter.draft(query, hits)
         t2 = time.perf_counter()
         return section.model_copy(
             update={
                 "query": query,
                 "hits": hits,
+                "drafter": drafter.name,
                 "heading": self.settings.heading,
                 "heading_level": self.settings.heading_level,
                 "timings": {**section.timings, "retrieval_s": t1 - t0, "draft_s": t2 - t1},

@@ -52,7 +52,8 @@ def terms(text: str) -> list[str]:
 
 def stem_words(tokens: list[str]) -> list[str]:
     """Snowball English stems of lowercase tokens."""
-    return _stemmer().stemWords(tokens)  # type: ignore[no-any-return]
+    stems: list[str] = _stemmer().stemWords(tokens)
+    return stems
 
 
 # Tokens after which a period does not end a sentence.

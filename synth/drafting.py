@@ -104,38 +104,22 @@ class ExtractiveDrafter:
     # -- themes --------------------------------------------------------------------------------------------
 
     def _themes(self, docs: list[_Doc]) -> list[list[_Doc]]:
-        """Average-linkage clustering on cosine similarity, singletons folded in, themes by best rank."""
+        """Ward clustering of the papers' tf-idf vectors (balanced themes), singletons folded in, by best rank."""
         n = len(docs)
         if n <= 3:
             return [docs]
         target = min(self.max_themes, max(2, round(n / 4)))
-        sim = np.array([[float(a.vector @ b.vector) for b in docs] for a in docs])
-        clusters = [[i] for i in range(n)]
-
-        def link(a: list[int], b: list[int]) -> float:
-            return float(sim[np.ix_(a, b)].mean())
-
-        def merge_best(candidates: list[int]) -> None:
-            # Deterministic: the most similar pair, ties to the lowest indices.
-            best = max(
-                ((link(clusters[i], clusters[j]), -i, -j) for i in candidates for j in range(len(clusters)) if j != i),
-            )
-            i, j = -best[1], -best[2]
-            clusters[min(i, j)] += clusters[max(i, j)]
-            del clusters[max(i, j)]
-
-        while len(clusters) > target:
-            merge_best(list(range(len(clusters))))
+        clusters = ward([d.vector for d in docs], target)
         # A one-paper theme makes a one-sentence paragraph; fold it into its nearest theme.
         while len(clusters) > 2 and any(len(c) == 1 for c in clusters):
-            merge_best([i for i, c in enumerate(clusters) if len(c) == 1][:1])
+            clusters = ward([d.vector for d in docs], len(clusters) - 1)
         themes = [[docs[i] for i in sorted(c)] for c in clusters]
         return sorted(themes, key=lambda ds: min(d.hit.rank for d in ds))
 
     @staticmethod
     def _label(members: list[_Doc], vocab: list[str], surface: dict[str, str]) -> str:
         """The three heaviest terms of the theme, as written in the abstracts."""
-        weight = sum(d.vector for d in members)
+        weight = np.sum([d.vector for d in members], axis=0)
         top = np.argsort(-weight, kind="stable")[:3]
         return ", ".join(surface.get(vocab[i], vocab[i]) for i in top if weight[i] > 0)
 
@@ -162,8 +146,31 @@ class ExtractiveDrafter:
         return out
 
 
+def ward(vectors: list[np.ndarray], k: int) -> list[list[int]]:
+    """Agglomerative clustering with Ward's criterion into k clusters; deterministic (ties to low indices).
+
+    Merging clusters a and b costs |a||b|/(|a|+|b|) * |c_a - c_b|^2, the rise in within-cluster variance,
+    which keeps themes of comparable size where average linkage leaves outliers alone.
+    """
+    members = [[i] for i in range(len(vectors))]
+    centroids = np.array(vectors, dtype=float)
+    sizes = np.ones(len(vectors))
+    while len(members) > k:
+        diff = centroids[:, None, :] - centroids[None, :, :]
+        cost = (sizes[:, None] * sizes[None, :] / (sizes[:, None] + sizes[None, :])) * (diff**2).sum(-1)
+        np.fill_diagonal(cost, np.inf)
+        a, b = divmod(int(np.argmin(cost)), len(members))  # first minimum in row-major order
+        a, b = min(a, b), max(a, b)
+        centroids[a] = (sizes[a] * centroids[a] + sizes[b] * centroids[b]) / (sizes[a] + sizes[b])
+        sizes[a] += sizes[b]
+        members[a] += members[b]
+        centroids, sizes = np.delete(centroids, b, axis=0), np.delete(sizes, b)
+        del members[b]
+    return members
+
+
 def author_name(paper: Paper) -> str | None:
-    """"Smith et al.", "Smith and Lee" or "Smith"; None without authors."""
+    """ "Smith et al.", "Smith and Lee" or "Smith"; None without authors."""
     last = [a.split()[-1] for a in paper.authors if a.split()]
     if not last:
         return None
@@ -203,20 +210,48 @@ def attribute(sentence: str, paper: Paper, first: bool = True, anonymous: str = 
         work = f"The paper by {name}" if name else f"The {title} paper" if title else "One paper"
         where = f"In the paper by {name}" if name else f"In the {title} paper" if title else "In one paper"
     inner = people if (first and name) else people[:1].lower() + people[1:]  # the subject mid-sentence
+    singular = first and len(paper.authors) == 1  # "we find" -> "Knuth finds"
     text = _CONNECTIVE.sub("", sentence.strip())
     text = text[:1].upper() + text[1:]
     if m := _WE_START.match(text):
-        text = f"{people} {text[m.end():]}"
+        text = f"{people} {_agree(text[m.end() :], singular)}"
     elif m := _IN_THIS_PAPER.match(text):
-        text = f"{where}, {text[m.end():]}"
+        text = f"{where}, {text[m.end() :]}"
     elif m := _THIS_PAPER.match(text):
         text = work + text[m.end() :]
     elif m := re.search(r"\bwe\b", text):  # "Motivated by this, we present ..."
-        text = text[: m.start()] + inner + text[m.end() :]
+        text = text[: m.start()] + inner + " " + _agree(text[m.end() :].lstrip(), singular)
     elif first:
-        text = f"As {inner} note, {_lower_first(text, paper.abstract)}"
+        text = f"As {inner} {'notes' if singular else 'note'}, {_lower_first(text, paper.abstract)}"
     text = _PRONOUN.sub(lambda m: _PRONOUNS[m.group()], text)
     return text if text[-1:] in ".!?" else text + "."
+
+
+_ADVERB = re.compile(r"^(also|further|then|first|here|now|finally|thus|therefore|\w+ly)\b", re.I)
+_MODAL = {"can", "could", "will", "would", "may", "might", "must", "should", "shall", "did", "had"}
+_IRREGULAR = {"are": "is", "were": "was", "have": "has", "do": "does", "go": "goes"}
+
+
+def _agree(rest: str, singular: bool) -> str:
+    """Put the verb that followed "we" in the third person singular when the new subject is one author."""
+    if not singular:
+        return rest
+    head = ""
+    while m := _ADVERB.match(rest):  # "we also propose": the verb comes after the adverb
+        head, rest = head + rest[: m.end()] + " ", rest[m.end() :].lstrip()
+    verb, sep, tail = rest.partition(" ")
+    low = verb.lower()
+    if low in _IRREGULAR:
+        verb = _IRREGULAR[low]
+    elif low in _MODAL or low.endswith("ed") or not low.isalpha():
+        pass
+    elif re.search(r"(s|x|z|ch|sh|o)$", low):
+        verb += "es"
+    elif re.search(r"[^aeiou]y$", low):
+        verb = verb[:-1] + "ies"
+    else:
+        verb += "s"
+    return head + verb + sep + tail
 
 
 def _lower_first(text: str, abstract: str) -> str:

@@ -1,0 +1,129 @@
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from synth.corpus import load_corpus, paper_id, stats
+from synth.errors import CorpusError
+
+
+def test_sample_corpus_ships_with_the_package() -> None:
+    corpus = load_corpus()
+    assert len(corpus) == 388
+    assert corpus.problems == [] and corpus.duplicates == 0
+    assert all(p.title and p.abstract for p in corpus.papers)
+
+
+def test_jsonl_fields(fixtures: Path) -> None:
+    corpus = load_corpus(fixtures / "papers.jsonl")
+    first = corpus.by_id["synth1"]
+    assert first.authors == ["Ada Lovelace", "Alan Turing", "Grace Hopper"]
+    assert (first.year, first.doi) == (2019, "10.1000/synth.1")
+    assert corpus.by_id["synth2"].authors == ["Edsger Dijkstra", "Barbara Liskov"]  # "A and B" string
+    assert corpus.by_id["synth2"].year == 2020  # year given as a string
+    assert corpus.by_id["ret3"].venue == "NeurIPS"
+
+
+def test_bad_jsonl_records_are_reported_with_file_line_and_reason(fixtures: Path, caplog) -> None:
+    with caplog.at_level(logging.WARNING):
+        corpus = load_corpus(fixtures / "bad.jsonl")
+    assert [p.id for p in corpus.papers] == ["ok1", "ok2"]
+    reasons = [str(p) for p in corpus.problems]
+    assert reasons[0].startswith(f"{fixtures / 'bad.jsonl'}:2: invalid JSON")
+    assert reasons[1].endswith(":3: missing abstract")
+    assert reasons[2].endswith(":4: expected a JSON object, got list")
+    assert "bad.jsonl:2: invalid JSON" in caplog.text
+    assert "skipped 3 bad records" in caplog.text
+
+
+def test_duplicates_are_merged_and_counted(fixtures: Path) -> None:
+    corpus = load_corpus(fixtures / "bad.jsonl")
+    assert corpus.duplicates == 1
+    # The first record wins, the duplicate fills the year it lacked.
+    assert corpus.by_id["ok1"].abstract.startswith("Graph neural networks")
+    assert corpus.by_id["ok1"].year == 2021
+
+
+def test_strict_fails_on_the_first_bad_record(fixtures: Path) -> None:
+    with pytest.raises(CorpusError, match=r"bad\.jsonl:2: invalid JSON"):
+        load_corpus(fixtures / "bad.jsonl", strict=True)
+
+
+def test_bibtex(fixtures: Path) -> None:
+    corpus = load_corpus(fixtures / "papers.bib")
+    assert [p.id for p in corpus.papers] == ["lovelace2019neural", "karpukhin2020dense"]
+    first = corpus.papers[0]
+    assert first.title == "Neural Program Synthesis from Input-Output Examples"  # braces removed
+    assert first.authors == ["Ada Lovelace", "Alan Turing"]  # "Last, First" flipped
+    assert first.venue == "Journal of Synthesis"
+    problems = [str(p) for p in corpus.problems]
+    assert problems[0].endswith("papers.bib:10: missing abstract")
+    assert "papers.bib:16: malformed BibTeX entry" in problems[1]
+
+
+def test_csv(fixtures: Path) -> None:
+    corpus = load_corpus(fixtures / "papers.csv")
+    assert [p.id for p in corpus.papers] == ["c1"]
+    assert corpus.papers[0].abstract == "An abstract with a comma, inside quotes."
+    assert corpus.papers[0].authors == ["Jane Doe", "John Roe"]
+    problems = [str(p) for p in corpus.problems]
+    assert problems[0].endswith("papers.csv:3: missing abstract")
+    assert problems[1].endswith("papers.csv:4: 6 cells for 5 columns")
+
+
+def test_json_array_with_derived_ids_and_doi_dedupe(fixtures: Path) -> None:
+    corpus = load_corpus(fixtures / "papers.json")
+    assert len(corpus) == 1 and corpus.duplicates == 1
+    paper = corpus.papers[0]
+    assert paper.doi == "10.5555/ABC"  # the resolver prefix is stripped
+    assert paper.id == paper_id(None, "10.5555/abc", "anything")  # DOI-derived, case-insensitive
+    assert next(str(p) for p in corpus.problems).endswith("entry 2: missing abstract")
+
+
+def test_ids_are_stable_and_prefer_given_then_doi_then_title() -> None:
+    assert paper_id("mine", "10.1/x", "T") == "mine"
+    assert paper_id(None, "10.1/X", "T") == paper_id(None, "10.1/x", "Other title")
+    assert paper_id(None, None, "A  Title!") == paper_id(None, None, "a title")
+    assert paper_id(None, None, "A title") != paper_id(None, None, "Another title")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.jsonl", "", "no usable abstracts"),
+        ("noabs.jsonl", '{"title": "x"}\n{"title": "y"}\n', r"no usable abstracts \(2 records skipped\).*missing"),
+        ("notarray.json", '{"a": 1}', "expected a JSON array"),
+        ("broken.json", "[{", r"broken\.json:1: invalid JSON"),
+        ("papers.txt", "x", "unknown corpus format '.txt'"),
+    ],
+)
+def test_unusable_corpora_are_clear_errors(tmp_path: Path, name: str, content: str, message: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(CorpusError, match=message):
+        load_corpus(path)
+
+
+def test_missing_file_and_non_utf8(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="not found"):
+        load_corpus(tmp_path / "nope.jsonl")
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes(json.dumps({"title": "Caf\xe9", "abstract": "x"}, ensure_ascii=False).encode("latin-1"))
+    with pytest.raises(CorpusError, match="not UTF-8"):
+        load_corpus(path)
+
+
+def test_fingerprint_tracks_content(fixtures: Path, tmp_path: Path) -> None:
+    original = load_corpus(fixtures / "papers.jsonl")
+    copy = tmp_path / "copy.jsonl"
+    copy.write_text((fixtures / "papers.jsonl").read_text())
+    assert load_corpus(copy).fingerprint == original.fingerprint
+    copy.write_text((fixtures / "papers.jsonl").read_text().replace("80%", "81%"))
+    assert load_corpus(copy).fingerprint != original.fingerprint
+
+
+def test_stats(fixtures: Path) -> None:
+    lines = stats(load_corpus(fixtures / "bad.jsonl"))
+    assert "papers: 2" in lines and "skipped records: 3" in lines and "duplicates merged: 1" in lines
+    assert any("missing abstract" in line for line in lines)
