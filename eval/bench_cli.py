@@ -41,7 +41,7 @@ def main() -> None:
         rows["synth draft (cold: empty cache)"].append(timed([synth, "draft", QUERY], env))
         rows["synth draft (index cached)"].append(timed([synth, "draft", QUERY], env))
     shutil.rmtree(home, ignore_errors=True)
-    print(f"| command | median s | best s | runs |\n|---|---|---|---|")
+    print("| command | median s | best s | runs |\n|---|---|---|---|")
     for name, times in rows.items():
         print(f"| `{name}` | {statistics.median(times):.3f} | {min(times):.3f} | {len(times)} |")
 

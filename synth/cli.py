@@ -98,6 +98,11 @@ def draft(
     drafter: Annotated[str | None, typer.Option("--drafter", help="auto, extractive or llm.")] = None,
     model: Annotated[str | None, typer.Option("--model", "-m", help="litellm model name.")] = None,
     api_base: Annotated[str | None, typer.Option("--api-base", help="OpenAI-compatible server URL.")] = None,
+    words: Annotated[int | None, typer.Option("--words", help="LLM: target length in words.")] = None,
+    style: Annotated[str | None, typer.Option("--style", help="LLM: how to write, e.g. 'thematic paragraphs'.")] = None,
+    prompts: Annotated[Path | None, typer.Option("--prompts", help="LLM: folder of your own prompt templates.")] = None,
+    cache: Annotated[bool | None, typer.Option("--cache/--no-cache", help="LLM: reuse identical past replies.")] = None,
+    json_mode: Annotated[str | None, typer.Option("--json-mode", help="LLM: auto, schema, object or off.")] = None,
     heading: Annotated[str | None, typer.Option("--heading", help="Section heading text.")] = None,
     heading_level: Annotated[int | None, typer.Option("--heading-level", help="Heading level, 1-6.")] = None,
     strict: Annotated[bool | None, typer.Option("--strict/--lenient", help="Fail on a bad corpus record.")] = None,
@@ -111,8 +116,10 @@ def draft(
     fmt = fmt or (FORMATS.get(output.suffix.lower(), "markdown") if output else "markdown")
     if fmt not in ("markdown", "json", "latex"):
         raise SynthError(f"unknown format {fmt!r}: use markdown, json or latex")
-    settings = Settings.load(config, corpus=corpus, k=k, drafter=drafter, model=model, api_base=api_base,
-                             heading=heading, heading_level=heading_level, strict=strict)  # fmt: skip
+    settings = Settings.load(
+        config, corpus=corpus, k=k, drafter=drafter, model=model, api_base=api_base, words=words, style=style,
+        prompts=prompts, cache=cache, json_mode=json_mode, heading=heading, heading_level=heading_level, strict=strict,
+    )  # fmt: skip
     synth = Synthesizer(settings=settings)
     section = synth.draft(_read_query(None if query_file else query, query_file))
     if not synth.uses_llm and settings.drafter == "auto":

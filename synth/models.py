@@ -62,7 +62,21 @@ class Usage(BaseModel):
     completion_tokens: int = 0
     cost_usd: float | None = None
     latency_s: float = 0.0
-    calls: int = 0
+    calls: int = Field(default=0, description="Calls answered by the model.")
+    cached_calls: int = Field(default=0, description="Calls answered from the on-disk cache, at no cost.")
+
+    def __add__(self, other: Usage) -> Usage:
+        cost = (
+            None if self.cost_usd is None and other.cost_usd is None else (self.cost_usd or 0) + (other.cost_usd or 0)
+        )
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            cost_usd=cost,
+            latency_s=self.latency_s + other.latency_s,
+            calls=self.calls + other.calls,
+            cached_calls=self.cached_calls + other.cached_calls,
+        )
 
 
 class Section(BaseModel):

@@ -40,8 +40,20 @@ class Settings(BaseModel):
     )
     model: str | None = Field(None, description="litellm model name, e.g. gpt-4o-mini or openai/local.")
     api_base: str | None = Field(None, description="Base URL of an OpenAI-compatible server.")
+    words: int = Field(300, ge=50, le=5000, description="Target length of an LLM-drafted section, in words.")
+    style: str = Field("thematic paragraphs", description="How the LLM should write the section.")
+    prompts: Path | None = Field(None, description="Folder of your own prompt templates (any subset of prompts/).")
+    cache: bool = Field(True, description="Serve identical LLM requests from the cache under home.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="LLM sampling temperature.")
+    max_output_tokens: int = Field(2048, ge=64, description="Tokens reserved for the LLM's answer.")
+    context_window: int | None = Field(None, ge=512, description="Override the model's context window (tokens).")
+    timeout: float = Field(120.0, gt=0, description="Seconds before one LLM call times out.")
+    max_retries: int = Field(3, ge=0, le=10, description="Retries on rate limits, timeouts and server errors.")
+    json_mode: Literal["auto", "schema", "object", "off"] = Field(
+        "auto", description="How to ask for JSON: the provider's schema mode, plain JSON mode, or instructions only."
+    )
     heading: str = Field("Related Work", description="Heading text of the section.")
-    heading_level: int = Field(2, ge=1, le=6, description="Markdown heading level (LaTeX: 1 section, 2+ subsection).")
+    heading_level: int = Field(2, ge=1, le=6, description="Markdown heading level; in LaTeX 1-2 are \\section.")
 
     @classmethod
     def load(cls, config: str | Path | None = None, **explicit: Any) -> Settings:

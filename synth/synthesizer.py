@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from functools import cached_property
@@ -11,6 +12,7 @@ from typing import Any
 from synth.corpus import Corpus, load_corpus
 from synth.drafting import Drafter, ExtractiveDrafter
 from synth.errors import SettingsError, SynthError
+from synth.llm import LLM
 from synth.models import Hit, Section
 from synth.retrieval import BM25Retriever, Retriever
 from synth.settings import Settings
@@ -21,8 +23,9 @@ log = logging.getLogger(__name__)
 class Synthesizer:
     """Retrieve, draft and render related-work sections.
 
-    Every stage can be passed in (a `Corpus`, a `Retriever`, a `Drafter`); what is not passed is built
-    from `settings`, itself built from keyword overrides, SYNTH_* variables and the config file.
+    Every stage can be passed in (a `Corpus`, a `Retriever`, a `Drafter`, an `LLM`); what is not passed is
+    built from `settings`, itself built from keyword overrides, SYNTH_* variables and the config file.
+    `drafter="llm"` or `retriever="bm25"` (a name, not an object) is a setting like any other.
 
     >>> s = Synthesizer(corpus="papers.jsonl", k=20)      # doctest: +SKIP
     >>> print(s.draft("program synthesis from examples").markdown)  # doctest: +SKIP
@@ -33,12 +36,18 @@ class Synthesizer:
         corpus: str | Path | Corpus | None = None,
         *,
         settings: Settings | None = None,
-        retriever: Retriever | None = None,
-        drafter: Drafter | None = None,
+        retriever: Retriever | str | None = None,
+        drafter: Drafter | str | None = None,
+        llm: LLM | None = None,
         **overrides: Any,
     ) -> None:
         if isinstance(corpus, (str, Path)):
             overrides["corpus"] = str(corpus)
+        # A name ("llm", "bm25") is a setting; an object is the stage itself.
+        if isinstance(drafter, str):
+            overrides["drafter"], drafter = drafter, None
+        if isinstance(retriever, str):
+            overrides["retriever"], retriever = retriever, None
         if settings is None:
             settings = Settings.load(**overrides)
         elif overrides:
@@ -50,6 +59,8 @@ class Synthesizer:
             self.retriever = retriever
         if drafter is not None:
             self.drafter = drafter
+        if llm is not None:
+            self.llm = llm
 
     @cached_property
     def corpus(self) -> Corpus:
@@ -62,14 +73,42 @@ class Synthesizer:
         return BM25Retriever(self.corpus, cache_dir=self.settings.home / "indexes")
 
     @cached_property
+    def llm(self) -> LLM | None:
+        """The language model named by the settings (reached through litellm), or None."""
+        s = self.settings
+        if not s.model:
+            return None
+        from synth.llm import LiteLLM
+
+        return LiteLLM(
+            s.model,
+            api_base=s.api_base,
+            temperature=s.temperature,
+            max_tokens=s.max_output_tokens,
+            timeout=s.timeout,
+            max_retries=s.max_retries,
+            json_mode=s.json_mode,
+            cache_dir=s.home / "llm-cache" if s.cache else None,
+        )
+
+    @cached_property
     def drafter(self) -> Drafter:
         """The LLM drafter when a model is configured (or asked for), else the offline extractive one."""
         s = self.settings
-        if s.drafter == "extractive" or (s.drafter == "auto" and not s.model):
+        if s.drafter == "extractive" or (s.drafter == "auto" and self.llm is None):
             return ExtractiveDrafter()
-        raise SettingsError(
-            "LLM drafting is not available in this version of synth; "
-            "unset SYNTH_MODEL / --model or pass --drafter extractive"
+        if self.llm is None:
+            raise SettingsError("--drafter llm needs a model: set --model or SYNTH_MODEL")
+        from synth.llm_draft import LLMDrafter
+        from synth.prompts import Prompts
+
+        return LLMDrafter(
+            self.llm,
+            prompts=Prompts(s.prompts),
+            words=s.words,
+            style=s.style,
+            context_window=s.context_window,
+            reserve_tokens=s.max_output_tokens,
         )
 
     @property
@@ -84,15 +123,35 @@ class Synthesizer:
 
     def draft(self, query: str, k: int | None = None) -> Section:
         """Retrieve papers for the query and draft a cited section from them."""
+        query, drafter, hits, started = self._retrieve(query, k)
+        section = drafter.draft(query, hits)
+        return self._finish(query, drafter, hits, section, started)
+
+    async def adraft(self, query: str, k: int | None = None) -> Section:
+        """`draft` for concurrent use: the LLM call does not block the event loop."""
+        query, drafter, hits, started = self._retrieve(query, k)
+        adraft = getattr(drafter, "adraft", None)
+        if adraft is not None:
+            section = await adraft(query, hits)
+        else:  # an offline drafter: run it beside the loop
+            section = await asyncio.to_thread(drafter.draft, query, hits)
+        return self._finish(query, drafter, hits, section, started)
+
+    def _retrieve(self, query: str, k: int | None) -> tuple[str, Drafter, list[Hit], tuple[float, float]]:
         query = _clean_query(query)
         drafter = self.drafter  # resolve first: a misconfigured drafter fails before any work
         t0 = time.perf_counter()
         hits = self.retriever.search(query, k or self.settings.k)
-        t1 = time.perf_counter()
         if not hits:
             raise SynthError(f"no paper in {self.corpus.source} matches the query; try other words")
-        section = drafter.draft(query, hits)
+        return query, drafter, hits, (t0, time.perf_counter())
+
+    def _finish(
+        self, query: str, drafter: Drafter, hits: list[Hit], section: Section, started: tuple[float, float]
+    ) -> Section:
+        t0, t1 = started
         t2 = time.perf_counter()
+        timings = {**section.timings, "retrieval_s": t1 - t0, "draft_s": t2 - t1, "llm_s": section.usage.latency_s}
         return section.model_copy(
             update={
                 "query": query,
@@ -100,7 +159,7 @@ class Synthesizer:
                 "drafter": drafter.name,
                 "heading": self.settings.heading,
                 "heading_level": self.settings.heading_level,
-                "timings": {**section.timings, "retrieval_s": t1 - t0, "draft_s": t2 - t1},
+                "timings": timings,
                 "settings": self.settings.public(),
             }
         )

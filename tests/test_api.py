@@ -6,7 +6,7 @@ import pytest
 
 import synth
 from synth import Synthesizer
-from synth.errors import SettingsError, SynthError
+from synth.errors import LLMError, SettingsError, SynthError
 from synth.models import Hit, Paragraph, Section, Sentence
 
 
@@ -58,8 +58,10 @@ def test_errors() -> None:
         Synthesizer().draft("   ")
     with pytest.raises(SynthError, match="no paper in sample corpus matches"):
         Synthesizer().draft("qqqzzz xxyyq")
-    with pytest.raises(SettingsError, match="LLM drafting is not available"):
+    with pytest.raises(LLMError, match="model gpt-4o-mini needs OPENAI_API_KEY: set it in the environment"):
         Synthesizer(model="gpt-4o-mini").draft("program synthesis")
+    with pytest.raises(SettingsError, match="--drafter llm needs a model"):
+        Synthesizer(drafter="llm").draft("program synthesis")
 
 
 def test_import_is_light() -> None:

@@ -75,7 +75,7 @@ def test_query_from_stdin_heading_and_quiet(run) -> None:
         (["draft", "x", "--corpus", "missing.jsonl"], "error: corpus file not found: missing.jsonl"),
         (["draft", "qqzzxx yyqq"], "error: no paper in sample corpus matches the query"),
         (["draft", "x", "--format", "pdf"], "error: unknown format 'pdf'"),
-        (["draft", "program synthesis", "--model", "gpt-4o-mini"], "error: LLM drafting is not available"),
+        (["draft", "program synthesis", "--model", "gpt-4o-mini"], "error: model gpt-4o-mini needs OPENAI_API_KEY"),
         (["draft", "x", "-k", "0"], "error: invalid setting k"),
     ],
 )
