@@ -102,7 +102,9 @@ def draft(
     style: Annotated[str | None, typer.Option("--style", help="LLM: how to write, e.g. 'thematic paragraphs'.")] = None,
     prompts: Annotated[Path | None, typer.Option("--prompts", help="LLM: folder of your own prompt templates.")] = None,
     cache: Annotated[bool | None, typer.Option("--cache/--no-cache", help="LLM: reuse identical past replies.")] = None,
-    json_mode: Annotated[str | None, typer.Option("--json-mode", help="LLM: auto, schema, object or off.")] = None,
+    json_mode: Annotated[
+        str | None, typer.Option("--json-mode", help="LLM: auto, schema, object-schema, object or off.")
+    ] = None,
     heading: Annotated[str | None, typer.Option("--heading", help="Section heading text.")] = None,
     heading_level: Annotated[int | None, typer.Option("--heading-level", help="Heading level, 1-6.")] = None,
     strict: Annotated[bool | None, typer.Option("--strict/--lenient", help="Fail on a bad corpus record.")] = None,

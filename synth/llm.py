@@ -17,6 +17,7 @@ import os
 import random
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -27,7 +28,7 @@ from synth.models import Usage
 log = logging.getLogger(__name__)
 
 Message = dict[str, str]
-JsonMode = Literal["auto", "schema", "object", "off"]
+JsonMode = Literal["auto", "schema", "object-schema", "object", "off"]
 
 # A key local servers ignore; the OpenAI client refuses to start without one.
 LOCAL_PLACEHOLDER_KEY = "sk-no-key-needed"
@@ -80,6 +81,18 @@ def import_litellm() -> Any:
     return _litellm
 
 
+def _off_main_thread(fn: Callable[..., Any], **kwargs: Any) -> Any:
+    """Run a blocking litellm call in a worker thread.
+
+    litellm's sync path calls asyncio.get_event_loop() for its service hooks. In the main thread that creates
+    and installs an event loop which is never closed (a ResourceWarning at exit, and a loop a later
+    asyncio.run() in the caller's code silently replaces). In a worker thread the call finds no loop and
+    litellm falls back to asyncio.run(), which cleans up after itself.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, **kwargs).result()
+
+
 def _offline_tiktoken() -> None:
     """Point tiktoken at the encodings litellm ships; else tiktoken downloads them on first use."""
     if "TIKTOKEN_CACHE_DIR" not in os.environ:
@@ -123,7 +136,9 @@ class LiteLLM:
             return hit
         litellm = import_litellm()
         secrets = self._secrets()
-        reply = _retrying(lambda: litellm.completion(**request, **secrets), self._retry_delay, self.model)
+        reply = _retrying(
+            lambda: _off_main_thread(litellm.completion, **request, **secrets), self._retry_delay, self.model
+        )
         return self._finish(request, reply)
 
     async def acomplete(self, messages: list[Message], *, schema: dict[str, Any] | None = None) -> Reply:
@@ -177,7 +192,9 @@ class LiteLLM:
 
     def _response_format(self, schema: dict[str, Any]) -> dict[str, Any] | None:
         mode = self.json_mode
-        if mode == "auto":
+        if mode == "auto" and self.api_base and self._provider() == "openai":
+            mode = "object-schema"  # self-hosted OpenAI-compatible servers (llama.cpp, vLLM) take a schema here
+        elif mode == "auto":
             litellm = import_litellm()
             try:
                 if litellm.supports_response_schema(model=self.model):
@@ -189,18 +206,21 @@ class LiteLLM:
                 mode = "object"
         if mode == "schema":
             return {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}
+        if mode == "object-schema":
+            return {"type": "json_object", "schema": schema}
         if mode == "object":
             return {"type": "json_object"}
         return None
 
-    def _secrets(self) -> dict[str, str]:
-        """Credentials, added to the call only: never part of the cache key, a log line or a result."""
+    def _secrets(self) -> dict[str, Any]:
+        """Call-only arguments: credentials and client settings, never part of the cache key, a log or a result."""
+        extra: dict[str, Any] = {"max_retries": 0}  # the provider SDK must not retry behind our backoff
         if self.api_base and self._provider() == "openai" and not os.environ.get("OPENAI_API_KEY"):
-            return {"api_key": LOCAL_PLACEHOLDER_KEY}
+            return {**extra, "api_key": LOCAL_PLACEHOLDER_KEY}
         missing = self._missing_keys()
         if missing:
             raise LLMError(f"model {self.model} needs {' and '.join(missing)}: set it in the environment")
-        return {}
+        return extra
 
     def _provider(self) -> str:
         if "/" in self.model:

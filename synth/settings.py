@@ -49,8 +49,10 @@ class Settings(BaseModel):
     context_window: int | None = Field(None, ge=512, description="Override the model's context window (tokens).")
     timeout: float = Field(120.0, gt=0, description="Seconds before one LLM call times out.")
     max_retries: int = Field(3, ge=0, le=10, description="Retries on rate limits, timeouts and server errors.")
-    json_mode: Literal["auto", "schema", "object", "off"] = Field(
-        "auto", description="How to ask for JSON: the provider's schema mode, plain JSON mode, or instructions only."
+    json_mode: Literal["auto", "schema", "object-schema", "object", "off"] = Field(
+        "auto",
+        description="How to ask for JSON: OpenAI's json_schema, json_object with a schema (llama.cpp, vLLM), "
+        "plain json_object, or instructions only. auto picks by provider.",
     )
     heading: str = Field("Related Work", description="Heading text of the section.")
     heading_level: int = Field(2, ge=1, le=6, description="Markdown heading level; in LaTeX 1-2 are \\section.")

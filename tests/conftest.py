@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,26 +29,80 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 
+RECORDING = os.environ.get("SYNTH_RECORD") == "1"  # see tests/README.md: re-recording cassettes
+
+
+def _loopback(address: object) -> bool:
+    host = address[0] if isinstance(address, tuple) else ""
+    return host in ("127.0.0.1", "localhost", "::1")
+
+
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail any test that opens an internet socket: cassettes replay above the socket layer."""
+    """Fail any test that opens a network socket: cassettes replay above the socket layer.
+
+    While re-recording (SYNTH_RECORD=1) the local model server on loopback is allowed, nothing else.
+    """
     real_connect = socket.socket.connect
 
     def guarded(self: socket.socket, address: object) -> object:
-        if self.family == socket.AF_UNIX:
+        if self.family == socket.AF_UNIX or (RECORDING and _loopback(address)):
             return real_connect(self, address)
         raise NetworkAccessError(f"test tried to connect to {address!r}")
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
     monkeypatch.setattr(socket.socket, "connect_ex", guarded)
 
+    real_create = socket.create_connection
+
     def refuse(address: object, *args: object, **kwargs: object) -> socket.socket:
+        if RECORDING and _loopback(address):
+            return real_create(address, *args, **kwargs)  # type: ignore[arg-type]
         raise NetworkAccessError(f"test tried to connect to {address!r}")
 
     monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """The CLI points the root logger at its stderr; CliRunner closes that stream after each invoke."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture
 def fixtures() -> Path:
     """The folder of small hand-written corpora."""
     return FIXTURES
+
+
+def _same_request(r1: object, r2: object) -> None:
+    """Requests match when model, messages and response format match (other fields may vary by version)."""
+    import json
+
+    def key(r: object) -> object:
+        body = json.loads(getattr(r, "body", None) or b"{}")
+        return body.get("model"), body.get("messages"), body.get("response_format")
+
+    assert key(r1) == key(r2), "request body differs from the recorded one"
+
+
+@pytest.fixture
+def cassette(request: pytest.FixtureRequest):
+    """Replay (or, with SYNTH_RECORD=1, record) tests/cassettes/<module>/<test>.yaml; no other HTTP is allowed."""
+    import vcr
+
+    module = Path(request.node.fspath).stem
+    recorder = vcr.VCR(
+        cassette_library_dir=str(Path(__file__).parent / "cassettes" / module),
+        record_mode="all" if RECORDING else "none",
+        match_on=["method", "scheme", "host", "port", "path", "same_request"],
+        filter_headers=["authorization", "api-key", "x-api-key", "openai-organization", "cookie", "set-cookie"],
+        decode_compressed_response=True,
+    )
+    recorder.register_matcher("same_request", _same_request)
+    with recorder.use_cassette(f"{request.node.name}.yaml", allow_playback_repeats=False) as recorded:
+        yield recorded
