@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, Any
 from synth._version import __version__
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from synth.corpus import Corpus, load_corpus
     from synth.errors import CorpusError, LLMError, RetrievalError, SettingsError, SynthError
-    from synth.models import Citation, Hit, Paper, Paragraph, Section, Sentence, Usage
+    from synth.models import Citation, GroundingReport, Hit, Paper, Paragraph, Section, Sentence, Usage, Verdict
     from synth.settings import Settings
     from synth.synthesizer import Synthesizer
 
@@ -21,6 +23,7 @@ _LAZY = {
     "Citation": "synth.models",
     "Corpus": "synth.corpus",
     "CorpusError": "synth.errors",
+    "GroundingReport": "synth.models",
     "Hit": "synth.models",
     "LLMError": "synth.errors",
     "Paper": "synth.models",
@@ -33,6 +36,7 @@ _LAZY = {
     "SynthError": "synth.errors",
     "Synthesizer": "synth.synthesizer",
     "Usage": "synth.models",
+    "Verdict": "synth.models",
     "load_corpus": "synth.corpus",
 }
 
@@ -52,10 +56,24 @@ def draft(query: str, corpus: str | None = None, **settings: Any) -> Section:
     return Synthesizer(corpus, **settings).draft(query)
 
 
+def check(
+    source: str | Path | Section | dict[str, Any],
+    corpus: str | Path | Corpus | None = None,
+    judge: str = "offline",
+    gold: list[str] | None = None,
+    **settings: Any,
+) -> GroundingReport:
+    """Check the citations of a section, a synth JSON result, or a markdown/LaTeX file or text."""
+    from synth.synthesizer import Synthesizer
+
+    return Synthesizer(corpus, judge=judge, **settings).check(source, gold=gold)
+
+
 __all__ = [
     "Citation",
     "Corpus",
     "CorpusError",
+    "GroundingReport",
     "Hit",
     "LLMError",
     "Paper",
@@ -68,7 +86,9 @@ __all__ = [
     "SynthError",
     "Synthesizer",
     "Usage",
+    "Verdict",
     "__version__",
+    "check",
     "draft",
     "load_corpus",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from pathlib import Path
@@ -105,13 +106,16 @@ def draft(
     json_mode: Annotated[
         str | None, typer.Option("--json-mode", help="LLM: auto, schema, object-schema, object or off.")
     ] = None,
+    check: Annotated[bool, typer.Option("--check", help="Check the citations and print the report too.")] = False,
+    judge: Annotated[str | None, typer.Option("--judge", help="With --check: offline or llm.")] = None,
     heading: Annotated[str | None, typer.Option("--heading", help="Section heading text.")] = None,
     heading_level: Annotated[int | None, typer.Option("--heading-level", help="Heading level, 1-6.")] = None,
     strict: Annotated[bool | None, typer.Option("--strict/--lenient", help="Fail on a bad corpus record.")] = None,
     config: Annotated[Path | None, typer.Option("--config", help="TOML config file.")] = None,
 ) -> None:
     """Retrieve papers for a query and draft a cited related-work section."""
-    from synth.render import render, to_bibtex
+    from synth.grounding import report_markdown
+    from synth.render import render, to_bibtex, to_json
     from synth.settings import Settings
     from synth.synthesizer import Synthesizer
 
@@ -121,12 +125,19 @@ def draft(
     settings = Settings.load(
         config, corpus=corpus, k=k, drafter=drafter, model=model, api_base=api_base, words=words, style=style,
         prompts=prompts, cache=cache, json_mode=json_mode, heading=heading, heading_level=heading_level, strict=strict,
+        judge=judge,
     )  # fmt: skip
     synth = Synthesizer(settings=settings)
     section = synth.draft(_read_query(None if query_file else query, query_file))
     if not synth.uses_llm and settings.drafter == "auto":
         _notice("no LLM configured: used the offline extractive drafter (set --model or SYNTH_MODEL to use one)")
-    _emit(render(section, fmt), output)  # type: ignore[arg-type]
+    report = synth.check(section) if check else None
+    if fmt == "json" and report is not None:
+        _emit(json.dumps({**to_json(section), "grounding": report.model_dump(mode="json")}, indent=2) + "\n", output)
+    else:
+        _emit(render(section, fmt), output)  # type: ignore[arg-type]
+        if report is not None:
+            sys.stdout.write("\n" + report_markdown(report))
     if bib is not None:
         _emit(to_bibtex(section), bib)
 
@@ -145,6 +156,40 @@ def _emit(text: str, path: Path | None) -> None:
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)  # never leave a half-written file where the user expects the result
     log.info("wrote %s", path)
+
+
+@app.command("check")
+def check_command(
+    path: Annotated[
+        Path, typer.Argument(help="The text to check: .md (with a References list), .tex or synth's .json.")
+    ],
+    corpus: CorpusOpt = None,
+    judge: Annotated[str | None, typer.Option("--judge", help="offline (default) or llm.")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="With --judge llm: litellm model name.")] = None,
+    api_base: Annotated[str | None, typer.Option("--api-base", help="OpenAI-compatible server URL.")] = None,
+    trials: Annotated[int | None, typer.Option("--trials", help="LLM judge: answers per question.")] = None,
+    window: Annotated[int | None, typer.Option("--window", help="Claim coverage window, in sentences.")] = None,
+    min_chars: Annotated[int | None, typer.Option("--min-chars", help="Skip shorter sentences.")] = None,
+    gold: Annotated[
+        Path | None, typer.Option("--gold", help="File of gold references (ids, DOIs or titles), one a line.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="markdown or json.")] = "markdown",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML config file.")] = None,
+) -> None:
+    """Check every citation of a related-work text against the cited abstracts."""
+    from synth.grounding import report_markdown
+    from synth.settings import Settings
+    from synth.synthesizer import Synthesizer
+
+    if not path.is_file():
+        raise SynthError(f"file not found: {path}")
+    settings = Settings.load(config, corpus=corpus, judge=judge, model=model, api_base=api_base,
+                             judge_trials=trials, window=window, min_chars=min_chars)  # fmt: skip
+    references = [line.strip() for line in gold.read_text().splitlines() if line.strip()] if gold else None
+    report = Synthesizer(settings=settings).check(path, gold=references)
+    text = report.model_dump_json(indent=2) + "\n" if fmt == "json" else report_markdown(report)
+    _emit(text, output)
 
 
 @corpus_app.command("stats")

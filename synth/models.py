@@ -115,3 +115,56 @@ class Section(BaseModel):
         from synth.render import to_markdown
 
         return to_markdown(self)
+
+
+class Verdict(BaseModel):
+    """Whether a set of cited papers supports a sentence, how strongly, and the best evidence found."""
+
+    supported: bool
+    score: float = Field(description="The judge's support score; supported when at or above its threshold.")
+    papers: list[str] = Field(description="Ids of the papers judged together.")
+    evidence: str = Field(default="", description="The abstract sentence (or title) that best matches the sentence.")
+
+
+class SentenceCheck(BaseModel):
+    """The checks of one sentence."""
+
+    index: int
+    text: str
+    cited: list[str] = Field(default_factory=list, description="Corpus ids the sentence cites.")
+    unresolved: list[str] = Field(default_factory=list, description="Markers that match no corpus paper.")
+    skipped: bool = Field(default=False, description="Shorter than the minimum length: not counted in the metrics.")
+    citations: list[Verdict] = Field(default_factory=list, description="One verdict per cited paper, alone.")
+    precise: list[bool] = Field(default_factory=list, description="Per citation: DeepScholar cite-P.")
+    precise_loo: list[bool] = Field(default_factory=list, description="Per citation: ALCE leave-one-out.")
+    coverage: Verdict | None = Field(default=None, description="Support by the sources cited within the window.")
+    recall: Verdict | None = Field(default=None, description="Support by the sentence's own citations (window 0).")
+
+
+class GroundingReport(BaseModel):
+    """Citation-grounding metrics of a related-work text, and the verdict behind each."""
+
+    judge: str
+    window: int
+    min_chars: int
+    citation_precision: float | None = Field(description="Share of citations whose source alone supports the sentence.")
+    citation_precision_loo: float | None = Field(description="ALCE: share of citations not judged irrelevant.")
+    claim_coverage: float | None = Field(description="Share of sentences supported by sources cited within ±window.")
+    citation_recall: float | None = Field(description="ALCE: share of sentences supported by their own citations.")
+    uncited_rate: float | None = Field(description="Share of sentences that cite nothing resolvable.")
+    invalid_citations: int = Field(description="Markers that resolve to no corpus paper.")
+    never_cited: list[str] | None = Field(
+        default=None, description="Retrieved papers the text does not cite, when known."
+    )
+    reference_coverage: float | None = Field(default=None, description="Share of the gold references the text cites.")
+    sentences: list[SentenceCheck]
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def unsupported(self) -> list[SentenceCheck]:
+        """Counted sentences that are not covered, or that have a citation whose source alone does not support them."""
+        return [
+            s
+            for s in self.sentences
+            if not s.skipped and (not all(s.precise) or not (s.coverage and s.coverage.supported))
+        ]

@@ -16,7 +16,7 @@ from typing import Any
 from synth.errors import SettingsError
 
 # The tags that frame data in the templates; data must not be able to open or close one.
-_FRAME_TAG = re.compile(r"<\s*/?\s*(query|source)\b", re.IGNORECASE)
+_FRAME_TAG = re.compile(r"<\s*/?\s*(query|source|claim)\b", re.IGNORECASE)
 
 
 def as_data(value: object) -> str:

@@ -54,6 +54,10 @@ class Settings(BaseModel):
         description="How to ask for JSON: OpenAI's json_schema, json_object with a schema (llama.cpp, vLLM), "
         "plain json_object, or instructions only. auto picks by provider.",
     )
+    judge: Literal["offline", "llm"] = Field("offline", description="Who checks citations: offline or the LLM.")
+    judge_trials: int = Field(1, ge=1, le=15, description="LLM judge: answers per question, majority wins.")
+    window: int = Field(1, ge=0, le=10, description="Claim coverage: sources cited within ±window sentences count.")
+    min_chars: int = Field(50, ge=0, description="Sentences shorter than this are not checked.")
     heading: str = Field("Related Work", description="Heading text of the section.")
     heading_level: int = Field(2, ge=1, le=6, description="Markdown heading level; in LaTeX 1-2 are \\section.")
 

@@ -12,8 +12,9 @@ from typing import Any
 from synth.corpus import Corpus, load_corpus
 from synth.drafting import Drafter, ExtractiveDrafter
 from synth.errors import SettingsError, SynthError
+from synth.judges import Judge
 from synth.llm import LLM
-from synth.models import Hit, Section
+from synth.models import GroundingReport, Hit, Section
 from synth.retrieval import BM25Retriever, Retriever
 from synth.settings import Settings
 
@@ -39,6 +40,7 @@ class Synthesizer:
         retriever: Retriever | str | None = None,
         drafter: Drafter | str | None = None,
         llm: LLM | None = None,
+        judge: Judge | str | None = None,
         **overrides: Any,
     ) -> None:
         if isinstance(corpus, (str, Path)):
@@ -48,6 +50,8 @@ class Synthesizer:
             overrides["drafter"], drafter = drafter, None
         if isinstance(retriever, str):
             overrides["retriever"], retriever = retriever, None
+        if isinstance(judge, str):
+            overrides["judge"], judge = judge, None
         if settings is None:
             settings = Settings.load(**overrides)
         elif overrides:
@@ -61,6 +65,8 @@ class Synthesizer:
             self.drafter = drafter
         if llm is not None:
             self.llm = llm
+        if judge is not None:
+            self.judge = judge
 
     @cached_property
     def corpus(self) -> Corpus:
@@ -110,6 +116,27 @@ class Synthesizer:
             context_window=s.context_window,
             reserve_tokens=s.max_output_tokens,
         )
+
+    @cached_property
+    def judge(self) -> Judge:
+        """The judge named by the settings: offline (sharing the retrieval index) or the LLM."""
+        from synth.judges import LLMJudge, OfflineJudge
+
+        if self.settings.judge == "llm":
+            if self.llm is None:
+                raise SettingsError("--judge llm needs a model: set --model or SYNTH_MODEL")
+            from synth.prompts import Prompts
+
+            return LLMJudge(self.llm, Prompts(self.settings.prompts), trials=self.settings.judge_trials)
+        index = self.retriever.index if isinstance(self.retriever, BM25Retriever) else None
+        return OfflineJudge(self.corpus, index=index)
+
+    def check(self, source: str | Path | Section | dict[str, Any], gold: list[str] | None = None) -> GroundingReport:
+        """Check every citation of a section, a file or a text against this synthesizer's corpus."""
+        from synth.grounding import check
+
+        s = self.settings
+        return check(source, self.corpus, self.judge, window=s.window, min_chars=s.min_chars, gold=gold)
 
     @property
     def uses_llm(self) -> bool:

@@ -77,3 +77,18 @@ def test_cassettes_hold_no_credentials() -> None:
     for path in (Path(__file__).parent / "cassettes").rglob("*.yaml"):
         text = path.read_text().lower()
         assert "authorization" not in text and "sk-no-key" not in text and "api-key" not in text, path
+
+
+def test_llm_judge_against_a_local_model(cassette, fixtures: Path) -> None:
+    import synth
+
+    corpus = synth.load_corpus(fixtures / "papers.jsonl")
+    text = "A dual encoder embeds questions and passages into one vector space for question answering [ret1]."
+    report = synth.check(text, corpus, judge="llm", model="openai/local", api_base=BASE.format("ok"), window=0)
+    (sentence,) = report.sentences
+    assert report.judge == "llm" and sentence.cited == ["ret1"]
+    verdict = sentence.citations[0]
+    assert verdict.score in (0.0, 1.0) and verdict.supported == (verdict.score == 1.0)
+    assert report.citation_precision == verdict.score
+    # One question for the citation alone, one for the sentence's citations together (the same here: cached).
+    assert len(cassette.requests) == 1

@@ -15,5 +15,4 @@ proxy=$!
 trap 'kill $server $proxy 2>/dev/null' EXIT
 for _ in $(seq 60); do curl -sf http://127.0.0.1:8080/v1/models >/dev/null && break; sleep 1; done
 
-rm -f tests/cassettes/test_llm_cassettes/*.yaml
 SYNTH_RECORD=1 python3 -m pytest -q -p no:randomly tests/test_llm_cassettes.py "$@"

@@ -1,0 +1,191 @@
+"""Read a related-work text into sentences and the corpus papers each one cites.
+
+Markers understood: `[1]`, `[1, 3]`, `[1]–[4]`, `[2-5]`, `[p0a1b2c3d4]` (a corpus id), pandoc `[@key; @other]`,
+and LaTeX `\\cite{a,b}`, `\\citep[p.~3]{a}`, `\\citet{a}`. Numbers resolve through the document's own
+References list (each entry matched by title to the corpus) or, for synth's JSON, through its ids.
+A marker that resolves to no corpus paper is kept as unresolved: reported, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Literal
+
+from synth.corpus import Corpus
+from synth.models import Section
+from synth.text import normalise, split_sentences
+
+Kind = Literal["markdown", "latex", "json", "text"]
+
+
+@dataclass
+class CitedSentence:
+    """A sentence, its text without markers, the corpus ids it cites and the markers that resolved to nothing."""
+
+    text: str
+    paragraph: int
+    cited: list[str] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    """A parsed related-work text."""
+
+    sentences: list[CitedSentence]
+    retrieved: list[str] | None = None  # synth's own output knows what was retrieved
+    notes: list[str] = field(default_factory=list)
+
+
+_NUMERIC = re.compile(r"\[(\d+(?:\s*[,;–-]\s*\d+)*)\](?:\s*[–-]\s*\[(\d+)\])?")
+_BRACKET = re.compile(r"\[([^\[\]\s,;]+(?:\s*[,;]\s*[^\[\]\s,;]+)*)\]")
+_PANDOC = re.compile(r"\[(-?@[^\[\]]+)\]")
+_CITE = re.compile(r"~?\\cite[tp]?\*?(?:\[[^\]]*\]){0,2}\{([^}]*)\}")
+_KEY_LIKE = re.compile(r"(?=.*[A-Za-z])(?=.*\d)[\w:.\-]+")  # "smith2021", "p0a1b2c3d4": letters and digits
+_REFERENCES_HEADING = re.compile(r"^\s*(#+\s*|\\section\*?\{|\*\*)?\s*(references|bibliography|works cited)\b", re.I)
+_REFERENCE_ENTRY = re.compile(r"^\s*\[(\d+)\]\s*(.+)$")
+
+
+def parse(source: str | Path | Section | dict, corpus: Corpus, kind: Kind | None = None) -> Document:
+    """Parse a file path, raw text, a `Section` or synth's JSON output into a `Document`."""
+    if isinstance(source, Section):
+        return _from_section(source)
+    if isinstance(source, dict):
+        return _from_json(source)
+    text = source
+    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and Path(source).is_file()):
+        path = Path(source)
+        text = path.read_text(encoding="utf-8")
+        suffixes: dict[str, Kind] = {".json": "json", ".tex": "latex", ".md": "markdown"}
+        kind = kind or suffixes.get(path.suffix.lower())
+    assert isinstance(text, str)
+    if kind == "json" or (kind is None and text.lstrip().startswith("{")):
+        return _from_json(json.loads(text))
+    if kind == "latex" or (kind is None and "\\cite" in text):
+        return _from_text(_strip_latex(text), corpus, {})
+    body, references = _split_references(text)
+    return _from_text(body, corpus, _resolve_references(references, corpus))
+
+
+def _from_section(section: Section) -> Document:
+    sentences = [
+        CitedSentence(text=s.text, paragraph=i, cited=list(dict.fromkeys(s.citations)))
+        for i, p in enumerate(section.paragraphs)
+        for s in p.sentences
+    ]
+    return Document(sentences=sentences, retrieved=[h.paper.id for h in section.hits] or None)
+
+
+def _from_json(data: dict) -> Document:
+    try:
+        return _from_section(Section.model_validate(data))
+    except ValueError as e:
+        raise ValueError(f"not a synth JSON result: {e}") from e
+
+
+def _split_references(text: str) -> tuple[str, dict[int, str]]:
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if _REFERENCES_HEADING.match(line):
+            entries = {}
+            for entry in lines[i + 1 :]:
+                if m := _REFERENCE_ENTRY.match(entry):
+                    entries[int(m.group(1))] = m.group(2)
+            return "\n".join(lines[:i]), entries
+    return text, {}
+
+
+def _resolve_references(entries: dict[int, str], corpus: Corpus) -> dict[int, str]:
+    """Match each References entry to a corpus paper by its title; unmatched numbers stay unresolved."""
+    titles = [(normalise(p.title), p.id) for p in corpus.papers]
+    resolved = {}
+    for number, entry in entries.items():
+        norm = normalise(entry)
+        found = next((pid for title, pid in titles if title and title in norm), None)
+        if found is None:  # a slightly different title: the closest one, if close enough
+            best = max(titles, key=lambda t: SequenceMatcher(None, t[0], norm[: len(t[0]) + 40]).ratio(), default=None)
+            if best and SequenceMatcher(None, best[0], norm[: len(best[0]) + 40]).ratio() >= 0.85:
+                found = best[1]
+        if found is not None:
+            resolved[number] = found
+    return resolved
+
+
+def _strip_latex(text: str) -> str:
+    text = re.sub(r"(?<!\\)%.*", "", text)  # comments
+    text = re.sub(r"\\(sub)*section\*?\{[^}]*\}|\\paragraph\{[^}]*\}", "\n\n", text)
+    text = re.sub(r"\\(emph|textit|textbf|textsc|texttt)\{([^}]*)\}", r"\2", text)
+    return text.replace("~", " ").replace("\\&", "&").replace("\\%", "%")
+
+
+def _from_text(body: str, corpus: Corpus, numbered: dict[int, str]) -> Document:
+    sentences: list[CitedSentence] = []
+    paragraphs = [p for p in re.split(r"\n\s*\n", body) if p.strip() and not p.lstrip().startswith("#")]
+    for index, paragraph in enumerate(paragraphs):
+        for raw in split_sentences(paragraph):
+            sentences.append(_markers(raw, index, corpus, numbered))
+    return Document(sentences=sentences)
+
+
+def _markers(raw: str, paragraph: int, corpus: Corpus, numbered: dict[int, str]) -> CitedSentence:
+    cited: list[str] = []
+    unresolved: list[str] = []
+
+    def take(key: str) -> None:
+        key = key.strip().lstrip("-@").strip()
+        if not key:
+            return
+        if key in corpus.by_id:
+            cited.append(key)
+        elif key.isdigit() and int(key) in numbered:
+            cited.append(numbered[int(key)])
+        else:
+            unresolved.append(key)
+
+    def cite(m: re.Match[str]) -> str:
+        for key in m.group(1).split(","):
+            take(key)
+        return ""
+
+    def numeric(m: re.Match[str]) -> str:
+        numbers = _expand(m.group(1))
+        if m.group(2):  # "[1]–[4]"
+            numbers = list(range(numbers[-1], int(m.group(2)) + 1)) if numbers else []
+        for n in numbers:
+            take(str(n))
+        return ""
+
+    def pandoc(m: re.Match[str]) -> str:
+        for key in re.split(r"[;,]", m.group(1)):
+            take(key)
+        return ""
+
+    def bracket(m: re.Match[str]) -> str:
+        keys = [k.strip() for k in re.split(r"[,;]", m.group(1))]
+        if not any(k in corpus.by_id or _KEY_LIKE.fullmatch(k) for k in keys):
+            return m.group(0)  # ordinary bracketed text ("[sic]"), not a citation
+        for key in keys:
+            take(key)
+        return ""
+
+    text = _CITE.sub(cite, raw)
+    text = _PANDOC.sub(pandoc, text)
+    text = _NUMERIC.sub(numeric, text)
+    text = _BRACKET.sub(bracket, text)
+    text = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(text.split()))
+    return CitedSentence(text=text, paragraph=paragraph, cited=list(dict.fromkeys(cited)), unresolved=unresolved)
+
+
+def _expand(group: str) -> list[int]:
+    numbers: list[int] = []
+    for part in re.split(r"\s*[,;]\s*", group):
+        if m := re.fullmatch(r"(\d+)\s*[–-]\s*(\d+)", part):
+            lo, hi = int(m.group(1)), int(m.group(2))
+            numbers += list(range(lo, hi + 1)) if 0 < hi - lo <= 50 else [lo, hi]
+        elif part.isdigit():
+            numbers.append(int(part))
+    return numbers

@@ -1,0 +1,145 @@
+"""`synth check`: verdicts on every citation of a related-work text, and the metrics built from them.
+
+Definitions (also in eval/README.md). Sentences shorter than `min_chars` are skipped. Over the rest:
+- citation precision (DeepScholar cite-P): precise citations / citations; a citation is precise when its
+  source alone supports the sentence;
+- leave-one-out precision (ALCE): a citation is imprecise when the sentence's citations together do not
+  support it, or when it does not support the sentence alone but the other citations do without it;
+- claim coverage (DeepScholar): sentences supported by the sources cited within ±window sentences / sentences;
+- citation recall (ALCE): the same with window 0, the sentence's own citations;
+- uncited rate: sentences citing no resolvable paper / sentences;
+- invalid citations: markers that resolve to no corpus paper; never cited: retrieved papers not cited;
+- reference coverage: gold papers the text cites / gold papers (matched by id, DOI or title).
+"""
+
+from __future__ import annotations
+
+from difflib import SequenceMatcher
+from pathlib import Path
+
+from synth.citations import Document, Kind, parse
+from synth.corpus import Corpus
+from synth.judges import Judge
+from synth.models import GroundingReport, Paper, Section, SentenceCheck
+from synth.text import normalise
+
+
+def check(
+    source: str | Path | Section | dict | Document,
+    corpus: Corpus,
+    judge: Judge,
+    *,
+    window: int = 1,
+    min_chars: int = 50,
+    gold: list[str] | None = None,
+    kind: Kind | None = None,
+) -> GroundingReport:
+    """Judge every citation of `source` against `corpus` and compute the grounding metrics."""
+    doc = source if isinstance(source, Document) else parse(source, corpus, kind)
+    papers = corpus.by_id
+    checks: list[SentenceCheck] = []
+    for i, s in enumerate(doc.sentences):
+        check = SentenceCheck(index=i, text=s.text, cited=s.cited, unresolved=s.unresolved)
+        check.skipped = len(s.text) < min_chars
+        if not check.skipped:
+            cited = [papers[c] for c in s.cited]
+            check.citations = [judge.support(s.text, [p]) for p in cited]
+            check.precise = [v.supported for v in check.citations]
+            check.recall = judge.support(s.text, cited) if cited else None
+            check.precise_loo = _leave_one_out(judge, s.text, cited, check)
+            near = doc.sentences[max(0, i - window) : i + window + 1]
+            sources = list(dict.fromkeys(c for n in near for c in n.cited))
+            check.coverage = judge.support(s.text, [papers[c] for c in sources]) if sources else None
+        checks.append(check)
+
+    counted = [c for c in checks if not c.skipped]
+    flags = [f for c in counted for f in c.precise]
+    loo = [f for c in counted for f in c.precise_loo]
+    cited_ids = {c for s in doc.sentences for c in s.cited}
+    notes = list(doc.notes)
+    if not counted:
+        notes.append(f"no sentence of at least {min_chars} characters to check")
+    return GroundingReport(
+        judge=getattr(judge, "name", type(judge).__name__),
+        window=window,
+        min_chars=min_chars,
+        citation_precision=_share(flags),
+        citation_precision_loo=_share(loo),
+        claim_coverage=_share([bool(c.coverage and c.coverage.supported) for c in counted]),
+        citation_recall=_share([bool(c.recall and c.recall.supported) for c in counted]),
+        uncited_rate=_share([not c.cited for c in counted]),
+        invalid_citations=sum(len(s.unresolved) for s in doc.sentences),
+        never_cited=[r for r in doc.retrieved if r not in cited_ids] if doc.retrieved is not None else None,
+        reference_coverage=reference_coverage([papers[c] for c in cited_ids], gold, corpus) if gold else None,
+        sentences=checks,
+        notes=notes,
+    )
+
+
+def _leave_one_out(judge: Judge, text: str, cited: list[Paper], check: SentenceCheck) -> list[bool]:
+    if not cited:
+        return []
+    if not (check.recall and check.recall.supported):
+        return [False] * len(cited)  # the citations together do not support the sentence
+    flags = []
+    for i, alone in enumerate(check.citations):
+        others = cited[:i] + cited[i + 1 :]
+        flags.append(alone.supported or not (others and judge.support(text, others).supported))
+    return flags
+
+
+def _share(flags: list[bool]) -> float | None:
+    return round(sum(flags) / len(flags), 4) if flags else None
+
+
+def reference_coverage(cited: list[Paper], gold: list[str], corpus: Corpus) -> float:
+    """Share of gold references (ids, DOIs or titles) that some cited paper matches."""
+    keys = [(p.id, (p.doi or "").lower(), normalise(p.title)) for p in cited]
+
+    def found(ref: str) -> bool:
+        if ref in corpus.by_id and ref in {k[0] for k in keys}:
+            return True
+        low, title = ref.lower().removeprefix("https://doi.org/"), normalise(ref)
+        return any(
+            low == doi or (title and SequenceMatcher(None, title, t).ratio() >= 0.9) for _, doi, t in keys if doi or t
+        )
+
+    return round(sum(found(g) for g in gold) / len(gold), 4) if gold else 0.0
+
+
+def report_markdown(report: GroundingReport) -> str:
+    """A readable report: the metrics, then each sentence that fails with its citation and closest evidence."""
+
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.1%}"
+
+    counted = [s for s in report.sentences if not s.skipped]
+    lines = [
+        f"## Grounding report ({report.judge} judge, window ±{report.window})",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        f"| citation precision | {pct(report.citation_precision)} |",
+        f"| citation precision, leave-one-out | {pct(report.citation_precision_loo)} |",
+        f"| claim coverage | {pct(report.claim_coverage)} |",
+        f"| citation recall (window 0) | {pct(report.citation_recall)} |",
+        f"| uncited sentences | {pct(report.uncited_rate)} |",
+        f"| invalid citations | {report.invalid_citations} |",
+        f"| sentences checked | {len(counted)} of {len(report.sentences)} (min {report.min_chars} characters) |",
+    ]
+    if report.never_cited is not None:
+        lines.append(f"| retrieved but never cited | {len(report.never_cited)} |")
+    if report.reference_coverage is not None:
+        lines.append(f"| reference coverage | {pct(report.reference_coverage)} |")
+    lines += ["", *[f"Note: {n}" for n in report.notes]]
+    failing = report.unsupported
+    if failing:
+        lines += [f"### Unsupported ({len(failing)})", ""]
+    for s in failing:
+        lines.append(f"- **Sentence {s.index + 1}:** {s.text}")
+        for paper, verdict in zip(s.cited, s.citations, strict=True):
+            mark = "supports" if verdict.supported else "does not support"
+            lines.append(f"  - `{paper}` {mark} it (score {verdict.score:.2f}); closest: “{verdict.evidence}”")
+        if not s.cited:
+            lines.append("  - cites nothing" + (f" (unresolved: {', '.join(s.unresolved)})" if s.unresolved else ""))
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,148 @@
+"""Judges decide whether cited papers support a sentence: `support(sentence, papers) -> Verdict`.
+
+- `OfflineJudge` (default, no LLM): lexical evidence scored against the whole corpus. The score is the BM25
+  score of the sentence against the cited paper divided by its best BM25 score over every corpus paper: 1.0
+  when the cited paper is the best textual match the corpus has, lower the more another paper fits better.
+  Validated on human-written sections (eval/bench_judge.py; figures in eval/README.md).
+- `LLMJudge`: `prompts/support.j2` asks the model whether the abstracts support the claim (1/0), with an
+  optional majority vote over several trials.
+A set of papers supports a sentence when one of them does (offline) or when the model says so of the
+abstracts together (LLM).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from functools import cached_property
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from synth.corpus import Corpus
+from synth.models import Paper, Verdict
+from synth.retrieval import BM25Index
+from synth.text import split_sentences, terms
+
+if TYPE_CHECKING:
+    from synth.llm import LLM
+    from synth.prompts import Prompts
+
+# Calibrated on the dev bench (eval/bench_judge.py): the threshold with the best balanced accuracy of true
+# citations against hard and easy negatives.
+OFFLINE_THRESHOLD = 0.65
+
+
+class Judge(Protocol):
+    """Anything that judges support of a sentence by papers."""
+
+    name: str
+
+    def support(self, sentence: str, papers: list[Paper]) -> Verdict:
+        """Whether the papers, together, support the sentence."""
+        ...
+
+
+class OfflineJudge:
+    """Lexical support relative to the corpus; deterministic, no model, fast."""
+
+    name = "offline"
+
+    def __init__(self, corpus: Corpus, index: BM25Index | None = None, threshold: float = OFFLINE_THRESHOLD) -> None:
+        self.corpus = corpus
+        self.threshold = threshold
+        self._index = index
+        self._position = {p.id: i for i, p in enumerate(corpus.papers)}
+        self._cache: dict[str, np.ndarray] = {}
+
+    @cached_property
+    def index(self) -> BM25Index:
+        """The BM25 index of the corpus (built here when not given)."""
+        return self._index or BM25Index.build(self.corpus)
+
+    @cached_property
+    def _idf(self) -> dict[str, float]:
+        df = Counter(t for p in self.corpus.papers for t in set(terms(p.text)))
+        n = len(self.corpus.papers)
+        return {t: math.log(1 + n / (1 + c)) for t, c in df.items()}
+
+    def scores(self, sentence: str) -> np.ndarray:
+        """Relative BM25 score of the sentence against every corpus paper (cached per sentence)."""
+        if sentence not in self._cache:
+            raw = self.index.scores(terms(sentence))
+            top = float(raw.max()) if raw.size else 0.0
+            self._cache[sentence] = raw / top if top > 0 else raw
+        return self._cache[sentence]
+
+    def support(self, sentence: str, papers: list[Paper]) -> Verdict:
+        """The best single-paper score among the papers; evidence from that paper's abstract."""
+        if not papers:
+            return Verdict(supported=False, score=0.0, papers=[], evidence="")
+        all_scores = self.scores(sentence)
+        scored = []
+        for p in papers:
+            i = self._position.get(p.id)
+            scored.append((float(all_scores[i]) if i is not None else self._outside(sentence, p), p))
+        score, best = max(scored, key=lambda t: t[0])
+        return Verdict(
+            supported=score >= self.threshold,
+            score=round(score, 4),
+            papers=[p.id for p in papers],
+            evidence=self.evidence(sentence, best),
+        )
+
+    def _outside(self, sentence: str, paper: Paper) -> float:
+        # A paper missing from the corpus: fall back to the IDF-weighted share of the sentence's terms it holds.
+        wanted = list(dict.fromkeys(terms(sentence)))
+        weights = [self._idf.get(t, 1.0) for t in wanted]
+        have = set(terms(paper.text))
+        total = sum(weights)
+        return sum(w for t, w in zip(wanted, weights, strict=True) if t in have) / total if total else 0.0
+
+    def evidence(self, sentence: str, paper: Paper) -> str:
+        """The abstract sentence (or the title) sharing the most IDF-weighted terms with the sentence."""
+        wanted = set(terms(sentence))
+        candidates = [paper.title, *split_sentences(paper.abstract)]
+        return max(candidates, key=lambda c: sum(self._idf.get(t, 1.0) for t in wanted & set(terms(c))))
+
+
+_VOTE = re.compile(r"\b([01])\b")
+
+
+class LLMJudge:
+    """Asks a language model, DeepScholar-style: does the reference support the claim? 1 or 0."""
+
+    name = "llm"
+
+    def __init__(self, llm: LLM, prompts: Prompts | None = None, trials: int = 1) -> None:
+        from synth.prompts import Prompts
+
+        self.llm = llm
+        self.prompts = prompts or Prompts()
+        self.trials = trials
+
+    def support(self, sentence: str, papers: list[Paper]) -> Verdict:
+        """Majority of `trials` answers; an answer without a clear 1 or 0 counts as 0."""
+        if not papers:
+            return Verdict(supported=False, score=0.0, papers=[], evidence="")
+        prompt = self.prompts.render("support", claim=sentence, sources=[_source(p) for p in papers])
+        votes = []
+        for trial in range(self.trials):
+            # The trial number makes each request distinct, so the cache does not answer all trials at once.
+            messages = [{"role": "user", "content": prompt + ("" if trial == 0 else f"\n(Trial {trial + 1}.)")}]
+            votes.append(parse_vote(self.llm.complete(messages).text))
+        score = sum(votes) / len(votes)
+        return Verdict(supported=score > 0.5, score=score, papers=[p.id for p in papers], evidence="")
+
+
+def parse_vote(text: str) -> int:
+    """The first standalone 1 or 0 in a reply (also "yes"/"no"); 0 when there is none."""
+    if m := _VOTE.search(text):
+        return int(m.group(1))
+    lowered = text.strip().lower()
+    return 1 if lowered.startswith("yes") else 0
+
+
+def _source(paper: Paper) -> dict[str, str]:
+    return {"title": paper.title, "abstract": paper.abstract}
