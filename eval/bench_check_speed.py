@@ -1,0 +1,58 @@
+"""Speed of the offline judge: check a 500-word section with 30 citations (dev suite corpus, 633 abstracts).
+
+Run from the project root:
+    python eval/bench_check_speed.py
+The section is made of the human-written dev sections' own sentences (with their citations), taken in
+order until it holds 500 words and 30 citations. Times: building the judge (BM25 index of the corpus),
+then checking the section, cold (nothing cached) and again.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from pathlib import Path
+
+from synth.citations import Document, parse
+from synth.corpus import load_corpus
+from synth.grounding import check
+from synth.judges import OfflineJudge
+
+SUITE = Path("eval/suites/deepscholar-dev")
+
+
+def main() -> None:
+    corpus = load_corpus(SUITE / "corpus.jsonl")
+    sentences = []
+    for line in (SUITE / "queries.jsonl").open():
+        for s in parse(json.loads(line)["related_work"], corpus, kind="latex").sentences:
+            if s.cited and len(s.text) >= 50:
+                sentences.append(s)
+    section, words, citations = [], 0, 0
+    for s in sentences:
+        if words >= 500 and citations >= 30:
+            break
+        section.append(s)
+        words += len(s.text.split())
+        citations += len(s.cited)
+    doc = Document(sentences=section)
+
+    start = time.perf_counter()
+    judge = OfflineJudge(corpus)
+    judge.index  # noqa: B018 - build the index now, as loading a model would be
+    build = time.perf_counter() - start
+    runs = []
+    for _ in range(5):
+        fresh = OfflineJudge(corpus, index=judge.index)  # no per-sentence cache carried over
+        start = time.perf_counter()
+        report = check(doc, corpus, fresh)
+        runs.append(time.perf_counter() - start)
+    print(f"section: {len(section)} sentences, {words} words, {citations} citations; corpus {len(corpus)} abstracts")
+    print("| judge set-up (index build) s | check, median of 5 s | check, best s | citation precision |")
+    print("|---|---|---|---|")
+    print(f"| {build:.3f} | {statistics.median(runs):.3f} | {min(runs):.3f} | {report.citation_precision} |")
+
+
+if __name__ == "__main__":
+    main()
