@@ -46,6 +46,8 @@ def _app(help: str) -> typer.Typer:
 app = _app("Write the related-work section of a paper from a corpus of abstracts, and prove what it cites.")
 corpus_app = _app("Inspect corpora.")
 app.add_typer(corpus_app, name="corpus")
+eval_app = _app("Run evaluation suites, and report and compare runs.")
+app.add_typer(eval_app, name="eval")
 
 
 def _version(value: bool) -> None:
@@ -190,6 +192,110 @@ def check_command(
     report = Synthesizer(settings=settings).check(path, gold=references)
     text = report.model_dump_json(indent=2) + "\n" if fmt == "json" else report_markdown(report)
     _emit(text, output)
+
+
+@eval_app.command("run")
+def eval_run(
+    suite: Annotated[Path, typer.Argument(help="Suite folder: queries.jsonl and a corpus.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Run folder: records, manifest, reports.")],
+    workers: Annotated[int, typer.Option("--workers", "-w", help="Queries in flight at once.")] = 4,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds per query before it fails.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Start over when the folder holds other settings.")] = False,
+    k: Annotated[int | None, typer.Option("--k", "-k", help="Papers to retrieve.")] = None,
+    drafter: Annotated[str | None, typer.Option("--drafter", help="auto, extractive or llm.")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="litellm model name.")] = None,
+    api_base: Annotated[str | None, typer.Option("--api-base", help="OpenAI-compatible server URL.")] = None,
+    judge: Annotated[str | None, typer.Option("--judge", help="offline or llm.")] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML config file.")] = None,
+) -> None:
+    """Draft and check every query of a suite; resumes where an interrupted run stopped."""
+    from synth.evaluate import Suite, evaluate
+    from synth.settings import Settings
+    from synth.summary import summary_markdown
+
+    settings = Settings.load(config, k=k, drafter=drafter, model=model, api_base=api_base, judge=judge)
+    loaded = Suite.load(suite)
+    with _progress(len(loaded.queries), out) as on_record:
+        run = evaluate(loaded, settings, out=out, workers=workers, force=force, timeout=timeout, on_record=on_record)
+    typer.echo(summary_markdown(run.summary, title=str(out)))
+
+
+def _progress(total: int, out: Path) -> Any:
+    """A rich progress bar with ETA, running cost and failures on stderr (quiet when not a terminal)."""
+    from contextlib import contextmanager
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from synth.evaluate import latest_records
+
+    @contextmanager
+    def bar() -> Any:
+        already = len(latest_records(out))
+        console = Console(stderr=True)
+        state = {"cost": 0.0, "failed": 0}
+        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                   TextColumn("${task.fields[cost]:.4f}  failed {task.fields[failed]}")]  # fmt: skip
+        with Progress(*columns, console=console, disable=not console.is_terminal) as progress:
+            task = progress.add_task("queries", total=total, completed=min(already, total), cost=0.0, failed=0)
+
+            def on_record(record: dict[str, Any]) -> None:
+                state["cost"] += (record.get("usage") or {}).get("cost_usd") or 0.0
+                state["failed"] += not record.get("ok")
+                progress.update(task, advance=1, cost=state["cost"], failed=state["failed"])
+
+            yield on_record
+
+    return bar()
+
+
+@eval_app.command("report")
+def eval_report(run: Annotated[Path, typer.Argument(help="A run folder.")]) -> None:
+    """Print a run's summary table; write summary.json, queries.csv and (with matplotlib) metrics.png."""
+    from synth.evaluate import latest_records
+    from synth.summary import plot_run, records_csv, summarise, summary_markdown
+
+    records = latest_records(run)
+    if not records:
+        raise SynthError(f"{run} holds no records: run `synth eval run SUITE --out {run}` first")
+    summary = summarise(records)
+    (run / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    (run / "queries.csv").write_text(records_csv(records), encoding="utf-8")
+    plot = plot_run(records, run / "metrics.png")
+    typer.echo(summary_markdown(summary, title=str(run)))
+    typer.echo(f"wrote {run / 'summary.json'}, {run / 'queries.csv'}" + (f", {plot}" if plot else ""), err=True)
+
+
+@eval_app.command("compare")
+def eval_compare(
+    runs: Annotated[list[Path], typer.Argument(help="Two or more run folders.")],
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write a bar chart with intervals here (PNG).")] = None,
+) -> None:
+    """Compare runs side by side per metric, marking differences whose intervals do not overlap."""
+    from synth.evaluate import latest_records
+    from synth.summary import compare_markdown, plot_compare, summarise
+
+    summaries = {str(r): summarise(latest_records(r)) for r in runs}
+    if any(s["queries"] == 0 for s in summaries.values()):
+        raise SynthError("every run to compare needs records")
+    typer.echo(compare_markdown(summaries))
+    if plot is not None and plot_compare(summaries, plot) is None:
+        raise SynthError("plots need matplotlib: pip install 'synth[plot]'")
+
+
+@eval_app.command("import-deepscholar")
+def eval_import(
+    dataset: Annotated[Path, typer.Argument(help="DeepScholar-bench's dataset/ folder.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Suite folder to write.")],
+) -> None:
+    """Turn the DeepScholar-bench dataset layout into a synth suite."""
+    from synth.deepscholar import import_deepscholar
+
+    stats = import_deepscholar(dataset, out)
+    typer.echo(
+        f"wrote {out}: {stats.queries} queries, {stats.papers} papers; {stats.citations} citations read, "
+        f"{stats.without_abstract} without an abstract, {stats.unmapped_keys} \\cite keys not found"
+    )
 
 
 @corpus_app.command("stats")
