@@ -48,6 +48,12 @@ corpus_app = _app("Inspect corpora.")
 app.add_typer(corpus_app, name="corpus")
 eval_app = _app("Run evaluation suites, and report and compare runs.")
 app.add_typer(eval_app, name="eval")
+index_app = _app("Build, inspect and clear the retrieval indexes under SYNTH_HOME.")
+app.add_typer(index_app, name="index")
+RetrieverOpt = Annotated[str | None, typer.Option("--retriever", help="auto, bm25, dense or hybrid.")]
+PrfOpt = Annotated[bool | None, typer.Option("--prf/--no-prf", help="BM25 query expansion from the top hits.")]
+BeforeOpt = Annotated[str | None, typer.Option("--before", help="Only papers published before this date.")]
+AfterOpt = Annotated[str | None, typer.Option("--after", help="Only papers published on or after this date.")]
 
 
 def _version(value: bool) -> None:
@@ -108,6 +114,10 @@ def draft(
     json_mode: Annotated[
         str | None, typer.Option("--json-mode", help="LLM: auto, schema, object-schema, object or off.")
     ] = None,
+    retriever: RetrieverOpt = None,
+    prf: PrfOpt = None,
+    before: BeforeOpt = None,
+    after: AfterOpt = None,
     check: Annotated[bool, typer.Option("--check", help="Check the citations and print the report too.")] = False,
     judge: Annotated[str | None, typer.Option("--judge", help="With --check: offline or llm.")] = None,
     heading: Annotated[str | None, typer.Option("--heading", help="Section heading text.")] = None,
@@ -127,7 +137,7 @@ def draft(
     settings = Settings.load(
         config, corpus=corpus, k=k, drafter=drafter, model=model, api_base=api_base, words=words, style=style,
         prompts=prompts, cache=cache, json_mode=json_mode, heading=heading, heading_level=heading_level, strict=strict,
-        judge=judge,
+        judge=judge, retriever=retriever, prf=prf, before=before, after=after,
     )  # fmt: skip
     synth = Synthesizer(settings=settings)
     section = synth.draft(_read_query(None if query_file else query, query_file))
@@ -192,6 +202,75 @@ def check_command(
     report = Synthesizer(settings=settings).check(path, gold=references)
     text = report.model_dump_json(indent=2) + "\n" if fmt == "json" else report_markdown(report)
     _emit(text, output)
+
+
+@app.command()
+def search(
+    query: Annotated[str | None, typer.Argument(help="Topic, or a paper's title and abstract.")] = None,
+    query_file: Annotated[Path | None, typer.Option("--query-file", "-f", help="Read the query from a file.")] = None,
+    corpus: CorpusOpt = None,
+    k: Annotated[int | None, typer.Option("--k", "-k", help="Papers to list.")] = None,
+    retriever: RetrieverOpt = None,
+    prf: PrfOpt = None,
+    before: BeforeOpt = None,
+    after: AfterOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    config: Annotated[Path | None, typer.Option("--config", help="TOML config file.")] = None,
+) -> None:
+    """List the papers retrieval ranks best for a query, with scores; no drafting."""
+    from synth.settings import Settings
+    from synth.synthesizer import Synthesizer
+
+    settings = Settings.load(config, corpus=corpus, k=k, retriever=retriever, prf=prf, before=before, after=after)
+    hits = Synthesizer(settings=settings).search(_read_query(None if query_file else query, query_file))
+    if fmt == "json":
+        typer.echo(json.dumps([h.model_dump(mode="json") for h in hits], indent=2))
+        return
+    for h in hits:
+        year = f" ({h.paper.year})" if h.paper.year else ""
+        typer.echo(f"{h.rank:>3}  {h.score:8.4f}  {h.paper.id}  {h.paper.title}{year}")
+
+
+@index_app.command("build")
+def index_build(
+    corpus: Annotated[str, typer.Argument(help="Corpus file, or 'sample'.")] = "sample",
+    dense: Annotated[bool, typer.Option("--dense", help="Also compute dense embeddings (the dense extra).")] = False,
+) -> None:
+    """Build (or reuse) the indexes of a corpus now, so drafts do not wait for them."""
+    from synth.settings import Settings
+    from synth.synthesizer import Synthesizer
+
+    synth = Synthesizer(settings=Settings.load(corpus=corpus, retriever="hybrid" if dense else "bm25"))
+    synth.retriever  # noqa: B018 - building is the point
+    typer.echo(f"indexed {len(synth.corpus)} papers of {synth.corpus.source} in {synth.settings.home / 'indexes'}")
+
+
+@index_app.command("info")
+def index_info() -> None:
+    """List the cached indexes: kind, corpus fingerprint, papers, size."""
+    from synth.settings import Settings
+
+    folder = Settings.load().home / "indexes"
+    entries = sorted(folder.iterdir()) if folder.is_dir() else []
+    for entry in entries:
+        size = sum(f.stat().st_size for f in ([entry] if entry.is_file() else entry.rglob("*")) if f.is_file())
+        meta = entry / "meta.json"
+        papers = json.loads(meta.read_text()).get("num_docs", "?") if meta.is_file() else "?"
+        typer.echo(f"{entry.name}  papers={papers}  {size / 1e6:.1f} MB")
+    if not entries:
+        typer.echo(f"no indexes in {folder}")
+
+
+@index_app.command("clear")
+def index_clear() -> None:
+    """Delete every cached index; they are rebuilt when next needed."""
+    import shutil
+
+    from synth.settings import Settings
+
+    folder = Settings.load().home / "indexes"
+    shutil.rmtree(folder, ignore_errors=True)
+    typer.echo(f"cleared {folder}")
 
 
 @eval_app.command("run")

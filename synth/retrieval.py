@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -61,13 +62,20 @@ class BM25Index:
 
     def scores(self, query_terms: list[str]) -> np.ndarray:
         """BM25 score of every document for the query terms (repeated terms count again, as in bm25s)."""
-        out = np.zeros(self.num_docs, dtype=np.float32)
+        weights: dict[str, float] = {}
         for term in query_terms:
+            weights[term] = weights.get(term, 0.0) + 1.0
+        return self.weighted_scores(weights)
+
+    def weighted_scores(self, weights: dict[str, float]) -> np.ndarray:
+        """Sum over terms of weight x BM25 score of the term in each document."""
+        out = np.zeros(self.num_docs, dtype=np.float32)
+        for term, weight in weights.items():
             t = self.vocab.get(term)
             if t is None or t + 1 >= len(self.indptr):  # unknown, or bm25s's column-less empty token
                 continue
             lo, hi = self.indptr[t], self.indptr[t + 1]
-            out[self.indices[lo:hi]] += self.data[lo:hi]
+            out[self.indices[lo:hi]] += weight * self.data[lo:hi]
         return out
 
     def save(self, folder: Path, meta: dict[str, object]) -> None:
@@ -110,11 +118,26 @@ class BM25Index:
 
 
 class BM25Retriever:
-    """BM25 (bm25s weighting, Snowball English stems, stopwords removed) over title + abstract."""
+    """BM25 (bm25s weighting, Snowball English stems, stopwords removed) over title + abstract.
 
-    def __init__(self, corpus: Corpus, cache_dir: Path | None = None) -> None:
+    With `prf`, RM3-style pseudo-relevance feedback: the `prf_terms` strongest terms of the `prf_docs` best
+    first-pass documents (term frequency in each, weighted by that document's share of the top scores) are
+    mixed into the query with weight `prf_weight`, and the corpus is scored again.
+    """
+
+    def __init__(
+        self,
+        corpus: Corpus,
+        cache_dir: Path | None = None,
+        *,
+        prf: bool = False,
+        prf_docs: int = 10,
+        prf_terms: int = 20,
+        prf_weight: float = 0.5,
+    ) -> None:
         self.corpus = corpus
         self.index = self._open(corpus, cache_dir)
+        self.prf, self.prf_docs, self.prf_terms, self.prf_weight = prf, prf_docs, prf_terms, prf_weight
 
     @staticmethod
     def _open(corpus: Corpus, cache_dir: Path | None) -> BM25Index:
@@ -137,10 +160,32 @@ class BM25Retriever:
         """Rank papers by BM25; ties break by corpus order so results are deterministic."""
         if k < 1:
             raise RetrievalError(f"k must be at least 1, got {k}")
-        scores = self.index.scores(terms(query))
+        query_terms = terms(query)
+        scores = self.index.scores(query_terms)
+        if self.prf and query_terms:
+            scores = self.index.weighted_scores(self.expand(query_terms, scores))
         matched = np.flatnonzero(scores > 0)
         # Sort by score descending, then by position: stable and reproducible.
         order = matched[np.lexsort((matched, -scores[matched]))][:k]
         return [
             Hit(paper=self.corpus.papers[i], score=float(scores[i]), rank=r) for r, i in enumerate(order.tolist(), 1)
         ]
+
+    def expand(self, query_terms: list[str], first_pass: np.ndarray) -> dict[str, float]:
+        """RM3: P(t|q') = (1 - w) P(t|q) + w P(t|R), R the top documents of the first pass."""
+        top = np.argsort(-first_pass, kind="stable")[: self.prf_docs]
+        top = top[first_pass[top] > 0]
+        total = float(first_pass[top].sum())
+        relevance: dict[str, float] = {}
+        for i in top.tolist():
+            doc = terms(self.corpus.papers[i].text)
+            share = float(first_pass[i]) / total
+            for term, count in Counter(doc).items():
+                relevance[term] = relevance.get(term, 0.0) + share * count / len(doc)
+        best = sorted(relevance, key=lambda t: (-relevance[t], t))[: self.prf_terms]
+        norm = sum(relevance[t] for t in best) or 1.0
+        original = Counter(query_terms)
+        weights = {t: (1 - self.prf_weight) * c / len(query_terms) for t, c in original.items()}
+        for t in best:
+            weights[t] = weights.get(t, 0.0) + self.prf_weight * relevance[t] / norm
+        return weights

@@ -34,7 +34,14 @@ class Settings(BaseModel):
     corpus: str = Field("sample", description="Corpus file, or 'sample' for the corpus shipped with synth.")
     strict: bool = Field(False, description="Fail on the first bad corpus record instead of skipping it.")
     k: int = Field(12, ge=1, le=1000, description="How many papers retrieval returns.")
-    retriever: Literal["bm25"] = Field("bm25", description="Retrieval method.")
+    retriever: Literal["auto", "bm25", "dense", "hybrid"] = Field(
+        "auto", description="Retrieval: auto is hybrid when the dense extra is installed, else bm25."
+    )
+    prf: bool = Field(False, description="BM25 pseudo-relevance feedback (RM3 query expansion).")
+    fusion: Literal["rrf", "weighted"] = Field("rrf", description="Hybrid: reciprocal-rank or weighted-score fusion.")
+    embeddings: Path | None = Field(None, description="Dense: a .npy of paper embeddings computed elsewhere.")
+    before: str | None = Field(None, description="Only papers published before this date (YYYY[-MM[-DD]]).")
+    after: str | None = Field(None, description="Only papers published on or after this date.")
     drafter: Literal["auto", "extractive", "llm"] = Field(
         "auto", description="'auto' uses the LLM when a model is set, else the offline extractive drafter."
     )

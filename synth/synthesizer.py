@@ -75,8 +75,18 @@ class Synthesizer:
 
     @cached_property
     def retriever(self) -> Retriever:
-        """The retriever named by the settings, its index cached under SYNTH_HOME."""
-        return BM25Retriever(self.corpus, cache_dir=self.settings.home / "indexes")
+        """The retriever named by the settings, its indexes cached under SYNTH_HOME."""
+        from synth.dense import DenseRetriever, dense_available
+        from synth.fusion import HybridRetriever
+
+        s, cache = self.settings, self.settings.home / "indexes"
+        name = s.retriever if s.retriever != "auto" else ("hybrid" if dense_available() else "bm25")
+        if name == "bm25":
+            return BM25Retriever(self.corpus, cache_dir=cache, prf=s.prf)
+        dense = DenseRetriever(self.corpus, cache_dir=cache, embeddings=s.embeddings)
+        if name == "dense":
+            return dense
+        return HybridRetriever([BM25Retriever(self.corpus, cache_dir=cache, prf=s.prf), dense], method=s.fusion)
 
     @cached_property
     def llm(self) -> LLM | None:
@@ -128,7 +138,8 @@ class Synthesizer:
             from synth.prompts import Prompts
 
             return LLMJudge(self.llm, Prompts(self.settings.prompts), trials=self.settings.judge_trials)
-        index = self.retriever.index if isinstance(self.retriever, BM25Retriever) else None
+        parts = getattr(self.retriever, "retrievers", [self.retriever])
+        index = next((r.index for r in parts if isinstance(r, BM25Retriever)), None)  # reuse, do not rebuild
         return OfflineJudge(self.corpus, index=index)
 
     def check(self, source: str | Path | Section | dict[str, Any], gold: list[str] | None = None) -> GroundingReport:
@@ -144,9 +155,18 @@ class Synthesizer:
         return self.drafter.name != "extractive"
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:
-        """The k best papers for the query (k from settings when not given)."""
-        query = _clean_query(query)
-        return self.retriever.search(query, k or self.settings.k)
+        """The k best papers for the query (k from settings), within the date range when one is set."""
+        return self._search(_clean_query(query), k)[0]
+
+    def _search(self, query: str, k: int | None) -> tuple[list[Hit], list[str]]:
+        k = k or self.settings.k
+        s = self.settings
+        if not (s.before or s.after):
+            return self.retriever.search(query, k), []
+        from synth.fusion import within_dates
+
+        hits, undated = within_dates(self.retriever.search(query, len(self.corpus)), s.before, s.after)
+        return hits[:k], [f"date filter: {undated} papers without a date were kept"] if undated else []
 
     def draft(self, query: str, k: int | None = None) -> Section:
         """Retrieve papers for the query and draft a cited section from them."""
@@ -164,19 +184,19 @@ class Synthesizer:
             section = await asyncio.to_thread(drafter.draft, query, hits)
         return self._finish(query, drafter, hits, section, started)
 
-    def _retrieve(self, query: str, k: int | None) -> tuple[str, Drafter, list[Hit], tuple[float, float]]:
+    def _retrieve(self, query: str, k: int | None) -> tuple[str, Drafter, list[Hit], tuple[float, float, list[str]]]:
         query = _clean_query(query)
         drafter = self.drafter  # resolve first: a misconfigured drafter fails before any work
         t0 = time.perf_counter()
-        hits = self.retriever.search(query, k or self.settings.k)
+        hits, notes = self._search(query, k)
         if not hits:
             raise SynthError(f"no paper in {self.corpus.source} matches the query; try other words")
-        return query, drafter, hits, (t0, time.perf_counter())
+        return query, drafter, hits, (t0, time.perf_counter(), notes)
 
     def _finish(
-        self, query: str, drafter: Drafter, hits: list[Hit], section: Section, started: tuple[float, float]
+        self, query: str, drafter: Drafter, hits: list[Hit], section: Section, started: tuple[float, float, list[str]]
     ) -> Section:
-        t0, t1 = started
+        t0, t1, notes = started
         t2 = time.perf_counter()
         timings = {**section.timings, "retrieval_s": t1 - t0, "draft_s": t2 - t1, "llm_s": section.usage.latency_s}
         return section.model_copy(
@@ -184,6 +204,7 @@ class Synthesizer:
                 "query": query,
                 "hits": hits,
                 "drafter": drafter.name,
+                "issues": [*notes, *section.issues],
                 "heading": self.settings.heading,
                 "heading_level": self.settings.heading_level,
                 "timings": timings,
