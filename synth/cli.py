@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -126,7 +127,6 @@ def draft(
     config: Annotated[Path | None, typer.Option("--config", help="TOML config file.")] = None,
 ) -> None:
     """Retrieve papers for a query and draft a cited related-work section."""
-    from synth.grounding import report_markdown
     from synth.render import render, to_bibtex, to_json
     from synth.settings import Settings
     from synth.synthesizer import Synthesizer
@@ -149,6 +149,8 @@ def draft(
     else:
         _emit(render(section, fmt), output)  # type: ignore[arg-type]
         if report is not None:
+            from synth.grounding import report_markdown
+
             sys.stdout.write("\n" + report_markdown(report))
     if bib is not None:
         _emit(to_bibtex(section), bib)
@@ -391,4 +393,7 @@ def corpus_stats(
 
 def main() -> None:
     """Entry point of the `synth` console script."""
+    # pydantic scans every installed package's entry points for plugins on first use (~15 ms); the CLI
+    # process has none to load. A user who relies on one can set the variable to an empty value.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
     app(prog_name="synth")

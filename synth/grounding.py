@@ -57,6 +57,8 @@ def check(
     loo = [f for c in counted for f in c.precise_loo]
     cited_ids = {c for s in doc.sentences for c in s.cited}
     notes = list(doc.notes)
+    if note := getattr(judge, "note", None):
+        notes.append(note)
     if not counted:
         notes.append(f"no sentence of at least {min_chars} characters to check")
     return GroundingReport(

@@ -48,6 +48,7 @@ class OfflineJudge:
     """Lexical support relative to the corpus; deterministic, no model, fast."""
 
     name = "offline"
+    note = "offline judge: lexical evidence only (BM25 relative to the corpus); no dense similarity is used"
 
     def __init__(self, corpus: Corpus, index: BM25Index | None = None, threshold: float = OFFLINE_THRESHOLD) -> None:
         self.corpus = corpus

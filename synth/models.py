@@ -120,6 +120,8 @@ class Section(BaseModel):
 class Verdict(BaseModel):
     """Whether a set of cited papers supports a sentence, how strongly, and the best evidence found."""
 
+    model_config = ConfigDict(defer_build=True)  # built on first use: a plain draft never needs it
+
     supported: bool
     score: float = Field(description="The judge's support score; supported when at or above its threshold.")
     papers: list[str] = Field(description="Ids of the papers judged together.")
@@ -128,6 +130,8 @@ class Verdict(BaseModel):
 
 class SentenceCheck(BaseModel):
     """The checks of one sentence."""
+
+    model_config = ConfigDict(defer_build=True)  # built on first use: a plain draft never needs it
 
     index: int
     text: str
@@ -143,6 +147,8 @@ class SentenceCheck(BaseModel):
 
 class GroundingReport(BaseModel):
     """Citation-grounding metrics of a related-work text, and the verdict behind each."""
+
+    model_config = ConfigDict(defer_build=True)  # built on first use: a plain draft never needs it
 
     judge: str
     window: int

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synth.corpus import Corpus, load_corpus
 from synth.drafting import Drafter, ExtractiveDrafter
 from synth.errors import SettingsError, SynthError
-from synth.judges import Judge
-from synth.llm import LLM
 from synth.models import GroundingReport, Hit, Section
 from synth.retrieval import BM25Retriever, Retriever
 from synth.settings import Settings
+
+if TYPE_CHECKING:  # annotations only: importing these costs start-up time a plain draft does not need
+    from synth.judges import Judge
+    from synth.llm import LLM
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +178,8 @@ class Synthesizer:
     async def adraft(self, query: str, k: int | None = None) -> Section:
         """`draft` for concurrent use: the LLM call does not block the event loop."""
         query, drafter, hits, started = self._retrieve(query, k)
+        import asyncio
+
         adraft = getattr(drafter, "adraft", None)
         if adraft is not None:
             section = await adraft(query, hits)

@@ -173,6 +173,7 @@ def test_offline_judge_prefers_the_true_source_and_shows_evidence(corpus) -> Non
     wrong = judge.support(sentence, [corpus.by_id["synth2"]])
     assert true.supported and not wrong.supported and true.score == 1.0 and wrong.score < 0.3
     assert true.evidence == "We train a dual encoder that embeds questions and passages into one vector space."
+    assert "lexical evidence only" in check("Short.", corpus, judge, kind="markdown").notes[0]
     both = judge.support(sentence, [corpus.by_id["synth2"], corpus.by_id["ret1"]])
     assert both.supported and both.papers == ["synth2", "ret1"]
 
