@@ -27,7 +27,6 @@ class CitedSentence:
     """A sentence, its text without markers, the corpus ids it cites and the markers that resolved to nothing."""
 
     text: str
-    paragraph: int
     cited: list[str] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
 
@@ -73,8 +72,8 @@ def parse(source: str | Path | Section | dict, corpus: Corpus, kind: Kind | None
 
 def _from_section(section: Section) -> Document:
     sentences = [
-        CitedSentence(text=s.text, paragraph=i, cited=list(dict.fromkeys(s.citations)))
-        for i, p in enumerate(section.paragraphs)
+        CitedSentence(text=s.text, cited=list(dict.fromkeys(s.citations)))
+        for p in section.paragraphs
         for s in p.sentences
     ]
     return Document(sentences=sentences, retrieved=[h.paper.id for h in section.hits] or None)
@@ -125,13 +124,16 @@ def _strip_latex(text: str) -> str:
 def _from_text(body: str, corpus: Corpus, numbered: dict[int, str]) -> Document:
     sentences: list[CitedSentence] = []
     paragraphs = [p for p in re.split(r"\n\s*\n", body) if p.strip() and not p.lstrip().startswith("#")]
-    for index, paragraph in enumerate(paragraphs):
+    for paragraph in paragraphs:
         for raw in split_sentences(paragraph):
-            sentences.append(_markers(raw, index, corpus, numbered))
-    return Document(sentences=sentences)
+            sentences.append(_markers(raw, corpus, numbered))
+    notes = []
+    if not numbered and any(u.isdigit() for s in sentences for u in s.unresolved):
+        notes.append("the text has [n] citations but no References list to resolve them")
+    return Document(sentences=sentences, notes=notes)
 
 
-def _markers(raw: str, paragraph: int, corpus: Corpus, numbered: dict[int, str]) -> CitedSentence:
+def _markers(raw: str, corpus: Corpus, numbered: dict[int, str]) -> CitedSentence:
     cited: list[str] = []
     unresolved: list[str] = []
 
@@ -177,7 +179,7 @@ def _markers(raw: str, paragraph: int, corpus: Corpus, numbered: dict[int, str])
     text = _NUMERIC.sub(numeric, text)
     text = _BRACKET.sub(bracket, text)
     text = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(text.split()))
-    return CitedSentence(text=text, paragraph=paragraph, cited=list(dict.fromkeys(cited)), unresolved=unresolved)
+    return CitedSentence(text=text, cited=list(dict.fromkeys(cited)), unresolved=unresolved)
 
 
 def _expand(group: str) -> list[int]:

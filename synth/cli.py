@@ -51,6 +51,14 @@ eval_app = _app("Run evaluation suites, and report and compare runs.")
 app.add_typer(eval_app, name="eval")
 index_app = _app("Build, inspect and clear the retrieval indexes under SYNTH_HOME.")
 app.add_typer(index_app, name="index")
+ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="litellm model name.")]
+ApiBaseOpt = Annotated[str | None, typer.Option("--api-base", help="OpenAI-compatible server URL.")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML config file.")]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")]
+QueryFileOpt = Annotated[Path | None, typer.Option("--query-file", "-f", help="Read the query from a file.")]
+DrafterOpt = Annotated[str | None, typer.Option("--drafter", help="auto, extractive or llm.")]
+JudgeOpt = Annotated[str | None, typer.Option("--judge", help="Who checks citations: offline or llm.")]
+QueryArg = Annotated[str | None, typer.Argument(help="Topic, or a paper's title and abstract.")]
 RetrieverOpt = Annotated[str | None, typer.Option("--retriever", help="auto, bm25, dense or hybrid.")]
 PrfOpt = Annotated[bool | None, typer.Option("--prf/--no-prf", help="BM25 query expansion from the top hits.")]
 BeforeOpt = Annotated[str | None, typer.Option("--before", help="Only papers published before this date.")]
@@ -96,18 +104,18 @@ def _read_query(query: str | None, query_file: Path | None) -> str:
 
 @app.command()
 def draft(
-    query: Annotated[str | None, typer.Argument(help="Topic, or a paper's title and abstract.")] = None,
-    query_file: Annotated[Path | None, typer.Option("--query-file", "-f", help="Read the query from a file.")] = None,
+    query: QueryArg = None,
+    query_file: QueryFileOpt = None,
     corpus: CorpusOpt = None,
     k: Annotated[int | None, typer.Option("--k", "-k", help="Papers to retrieve.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+    output: OutputOpt = None,
     fmt: Annotated[
         str | None, typer.Option("--format", help="markdown, json or latex (default: from -o's suffix, else markdown).")
     ] = None,
     bib: Annotated[Path | None, typer.Option("--bib", help="With latex: write the cited papers' BibTeX here.")] = None,
-    drafter: Annotated[str | None, typer.Option("--drafter", help="auto, extractive or llm.")] = None,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="litellm model name.")] = None,
-    api_base: Annotated[str | None, typer.Option("--api-base", help="OpenAI-compatible server URL.")] = None,
+    drafter: DrafterOpt = None,
+    model: ModelOpt = None,
+    api_base: ApiBaseOpt = None,
     words: Annotated[int | None, typer.Option("--words", help="LLM: target length in words.")] = None,
     style: Annotated[str | None, typer.Option("--style", help="LLM: how to write, e.g. 'thematic paragraphs'.")] = None,
     prompts: Annotated[Path | None, typer.Option("--prompts", help="LLM: folder of your own prompt templates.")] = None,
@@ -120,11 +128,11 @@ def draft(
     before: BeforeOpt = None,
     after: AfterOpt = None,
     check: Annotated[bool, typer.Option("--check", help="Check the citations and print the report too.")] = False,
-    judge: Annotated[str | None, typer.Option("--judge", help="With --check: offline or llm.")] = None,
+    judge: JudgeOpt = None,
     heading: Annotated[str | None, typer.Option("--heading", help="Section heading text.")] = None,
     heading_level: Annotated[int | None, typer.Option("--heading-level", help="Heading level, 1-6.")] = None,
     strict: Annotated[bool | None, typer.Option("--strict/--lenient", help="Fail on a bad corpus record.")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="TOML config file.")] = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Retrieve papers for a query and draft a cited related-work section."""
     from synth.render import render, to_bibtex, to_json
@@ -178,9 +186,9 @@ def check_command(
         Path, typer.Argument(help="The text to check: .md (with a References list), .tex or synth's .json.")
     ],
     corpus: CorpusOpt = None,
-    judge: Annotated[str | None, typer.Option("--judge", help="offline (default) or llm.")] = None,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="With --judge llm: litellm model name.")] = None,
-    api_base: Annotated[str | None, typer.Option("--api-base", help="OpenAI-compatible server URL.")] = None,
+    judge: JudgeOpt = None,
+    model: ModelOpt = None,
+    api_base: ApiBaseOpt = None,
     trials: Annotated[int | None, typer.Option("--trials", help="LLM judge: answers per question.")] = None,
     window: Annotated[int | None, typer.Option("--window", help="Claim coverage window, in sentences.")] = None,
     min_chars: Annotated[int | None, typer.Option("--min-chars", help="Skip shorter sentences.")] = None,
@@ -188,8 +196,8 @@ def check_command(
         Path | None, typer.Option("--gold", help="File of gold references (ids, DOIs or titles), one a line.")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="markdown or json.")] = "markdown",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="TOML config file.")] = None,
+    output: OutputOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Check every citation of a related-work text against the cited abstracts."""
     from synth.grounding import report_markdown
@@ -208,8 +216,8 @@ def check_command(
 
 @app.command()
 def search(
-    query: Annotated[str | None, typer.Argument(help="Topic, or a paper's title and abstract.")] = None,
-    query_file: Annotated[Path | None, typer.Option("--query-file", "-f", help="Read the query from a file.")] = None,
+    query: QueryArg = None,
+    query_file: QueryFileOpt = None,
     corpus: CorpusOpt = None,
     k: Annotated[int | None, typer.Option("--k", "-k", help="Papers to list.")] = None,
     retriever: RetrieverOpt = None,
@@ -217,7 +225,7 @@ def search(
     before: BeforeOpt = None,
     after: AfterOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
-    config: Annotated[Path | None, typer.Option("--config", help="TOML config file.")] = None,
+    config: ConfigOpt = None,
 ) -> None:
     """List the papers retrieval ranks best for a query, with scores; no drafting."""
     from synth.settings import Settings
@@ -283,11 +291,11 @@ def eval_run(
     timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds per query before it fails.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Start over when the folder holds other settings.")] = False,
     k: Annotated[int | None, typer.Option("--k", "-k", help="Papers to retrieve.")] = None,
-    drafter: Annotated[str | None, typer.Option("--drafter", help="auto, extractive or llm.")] = None,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="litellm model name.")] = None,
-    api_base: Annotated[str | None, typer.Option("--api-base", help="OpenAI-compatible server URL.")] = None,
-    judge: Annotated[str | None, typer.Option("--judge", help="offline or llm.")] = None,
-    config: Annotated[Path | None, typer.Option("--config", help="TOML config file.")] = None,
+    drafter: DrafterOpt = None,
+    model: ModelOpt = None,
+    api_base: ApiBaseOpt = None,
+    judge: JudgeOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Draft and check every query of a suite; resumes where an interrupted run stopped."""
     from synth.evaluate import Suite, evaluate

@@ -75,6 +75,7 @@ def test_latex_and_pandoc_markers(corpus, text: str, cited: list[str], unresolve
 def test_numbers_without_a_references_list_are_unresolved(corpus) -> None:
     doc = parse("Something is claimed here [1].", corpus, kind="markdown")
     assert doc.sentences[0].unresolved == ["1"] and doc.sentences[0].cited == []
+    assert doc.notes == ["the text has [n] citations but no References list to resolve them"]
 
 
 def test_sentence_splitting_keeps_abbreviations(corpus) -> None:
