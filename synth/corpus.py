@@ -98,17 +98,24 @@ def load_corpus(path: str | Path | None = None, *, strict: bool = False) -> Corp
 
 
 def _load(path: Path, fmt: str, name: str, strict: bool) -> Corpus:
-    readers = {"jsonl": _jsonl, "json": _json, "csv": _csv, "tsv": _csv, "bib": _bib}
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise CorpusError(f"{name}: not UTF-8 text ({e.reason} at byte {e.start})") from e
+    digest = hashlib.sha256(f"{fmt}:{strict}:".encode())
+    records: Iterator[Record]
+    if fmt == "jsonl":
+        # Streamed line by line: a million-abstract file is never held whole, as bytes and text at once.
+        records = _jsonl_lines(path, name, digest)
+    else:
+        raw = path.read_bytes()
+        digest.update(raw)
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise CorpusError(f"{name}: not UTF-8 text ({e.reason} at byte {e.start})") from e
+        records = {"json": _json, "csv": _csv, "tsv": _csv, "bib": _bib}[fmt](text, name, fmt)
     problems: list[Problem] = []
     papers: list[Paper] = []
     index: dict[str, int] = {}  # DOI / normalised title / id -> position in papers
     duplicates = 0
-    for location, record in readers[fmt](text, name, fmt):
+    for location, record in records:
         if isinstance(record, str):  # the reader could not parse this record
             problem = Problem(name, location, record)
         else:
@@ -126,8 +133,7 @@ def _load(path: Path, fmt: str, name: str, strict: bool) -> Corpus:
         raise CorpusError(f"{name}: no usable abstracts ({len(problems)} records skipped){detail}")
     if problems:
         log.warning("%s: skipped %d bad records", name, len(problems))
-    digest = hashlib.sha256(f"{fmt}:{strict}:".encode() + raw).hexdigest()
-    return Corpus(papers=papers, source=name, problems=problems, duplicates=duplicates, digest=digest)
+    return Corpus(papers=papers, source=name, problems=problems, duplicates=duplicates, digest=digest.hexdigest())
 
 
 def _add(papers: list[Paper], index: dict[str, int], paper: Paper) -> int:
@@ -151,16 +157,23 @@ def _add(papers: list[Paper], index: dict[str, int], paper: Paper) -> int:
 Record = tuple[str, "dict[str, Any] | str"]
 
 
-def _jsonl(text: str, name: str, fmt: str) -> Iterator[Record]:
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            yield f"line {n}", f"invalid JSON ({e.msg} at column {e.colno})"
-            continue
-        yield f"line {n}", obj if isinstance(obj, dict) else f"expected a JSON object, got {type(obj).__name__}"
+def _jsonl_lines(path: Path, name: str, digest: Any) -> Iterator[Record]:
+    """Records of a JSONL file, read one line at a time; `digest` is fed every byte as it is read."""
+    with path.open("rb") as f:
+        for n, raw in enumerate(f, 1):
+            digest.update(raw)
+            try:
+                line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError as e:
+                raise CorpusError(f"{name}:{n}: not UTF-8 text ({e.reason} at byte {e.start})") from e
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                yield f"line {n}", f"invalid JSON ({e.msg} at column {e.colno})"
+                continue
+            yield f"line {n}", obj if isinstance(obj, dict) else f"expected a JSON object, got {type(obj).__name__}"
 
 
 def _json(text: str, name: str, fmt: str) -> Iterator[Record]:
