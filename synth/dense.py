@@ -19,6 +19,7 @@ import numpy as np
 from synth.corpus import Corpus
 from synth.errors import RetrievalError
 from synth.models import Hit
+from synth.retrieval import top_k
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ class DenseRetriever:
     def search(self, query: str, k: int) -> list[Hit]:
         """The k papers whose embeddings are closest to the query's; ties by corpus order."""
         scores = self.matrix @ self.encoder.encode([query])[0]
-        order = np.lexsort((np.arange(len(scores)), -scores))[:k]
+        order = top_k(scores, k)
         return [
             Hit(paper=self.corpus.papers[i], score=float(scores[i]), rank=r) for r, i in enumerate(order.tolist(), 1)
         ]

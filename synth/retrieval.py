@@ -31,6 +31,18 @@ INDEX_FORMAT = 1
 """Bumped whenever tokenisation or the file layout changes, so old caches are rebuilt."""
 
 
+def top_k(scores: np.ndarray, k: int, positive: bool = False) -> np.ndarray:
+    """Indices of the k highest scores, best first, ties by index: deterministic, without a full sort.
+
+    Only the candidates at or above the k-th best score are sorted, so a million scores cost a partition.
+    """
+    candidates = np.flatnonzero(scores > 0) if positive else np.arange(len(scores))
+    if len(candidates) > k:
+        kth = np.partition(scores[candidates], -k)[-k]
+        candidates = candidates[scores[candidates] >= kth]
+    return candidates[np.lexsort((candidates, -scores[candidates]))][:k]
+
+
 class Retriever(Protocol):
     """Anything that ranks the papers of a corpus for a query."""
 
@@ -164,9 +176,7 @@ class BM25Retriever:
         scores = self.index.scores(query_terms)
         if self.prf and query_terms:
             scores = self.index.weighted_scores(self.expand(query_terms, scores))
-        matched = np.flatnonzero(scores > 0)
-        # Sort by score descending, then by position: stable and reproducible.
-        order = matched[np.lexsort((matched, -scores[matched]))][:k]
+        order = top_k(scores, k, positive=True)
         return [
             Hit(paper=self.corpus.papers[i], score=float(scores[i]), rank=r) for r, i in enumerate(order.tolist(), 1)
         ]

@@ -79,3 +79,15 @@ def test_ties_break_by_corpus_order(tmp_path: Path) -> None:
     path.write_text("\n".join(json.dumps(r) for r in rows))
     hits = BM25Retriever(load_corpus(path)).search("graphs", 4)
     assert [h.paper.id for h in hits] == ["t0", "t1", "t2", "t3"]
+
+
+def test_top_k_is_the_full_sort_prefix_with_ties_by_index() -> None:
+    from synth.retrieval import top_k
+
+    rng = np.random.default_rng(1)
+    scores = rng.integers(0, 5, size=500).astype(np.float32)  # many ties
+    full = np.lexsort((np.arange(500), -scores))
+    for k in (1, 7, 50, 499, 500, 600):
+        assert top_k(scores, k).tolist() == full[:k].tolist()
+    positive = top_k(scores, 600, positive=True)
+    assert len(positive) == int((scores > 0).sum()) and all(scores[positive] > 0)
