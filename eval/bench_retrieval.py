@@ -3,6 +3,7 @@
 Run from the project root:
     python eval/bench_retrieval.py                                  # the DeepScholar dev suite, BM25
     python eval/bench_retrieval.py --configs bm25 bm25+prf dense hybrid hybrid-weighted   # dense needs synth[dense]
+    python eval/bench_retrieval.py --configs bm25+llm-queries --model openai/local --api-base http://127.0.0.1:8080/v1
 The query is each paper's title and abstract; gold = the papers its related-work section cites.
 """
 
@@ -24,6 +25,8 @@ CONFIGS = {
     "hybrid": {"retriever": "hybrid"},
     "hybrid+prf": {"retriever": "hybrid", "prf": True},
     "hybrid-weighted": {"retriever": "hybrid", "fusion": "weighted"},
+    "bm25+llm-queries": {"retriever": "bm25", "llm_queries": 4},
+    "hybrid+llm-queries": {"retriever": "hybrid", "llm_queries": 4},
 }
 
 
@@ -32,6 +35,8 @@ def main() -> None:
     parser.add_argument("--suite", type=Path, default=Path("eval/suites/deepscholar-dev"))
     parser.add_argument("--k", type=int, nargs="+", default=[10, 20, 50])
     parser.add_argument("--configs", nargs="+", default=["bm25"], choices=sorted(CONFIGS))
+    parser.add_argument("--model", help="for the llm-queries configs, e.g. openai/local")
+    parser.add_argument("--api-base", help="for the llm-queries configs, e.g. http://127.0.0.1:8080/v1")
     args = parser.parse_args()
 
     queries = [json.loads(line) for line in (args.suite / "queries.jsonl").open()]
@@ -40,7 +45,8 @@ def main() -> None:
     print("|---|" + "---|" * (len(args.k) + 2))
     with tempfile.TemporaryDirectory() as home:
         for name in args.configs:
-            synth = Synthesizer(corpus=str(args.suite / "corpus.jsonl"), home=home, **CONFIGS[name])
+            llm = {"model": args.model, "api_base": args.api_base} if "llm_queries" in CONFIGS[name] else {}
+            synth = Synthesizer(corpus=str(args.suite / "corpus.jsonl"), home=home, **CONFIGS[name], **llm)
             started = time.perf_counter()
             recalls: dict[int, list[float]] = {k: [] for k in args.k}
             reciprocal_ranks = []

@@ -61,6 +61,9 @@ JudgeOpt = Annotated[str | None, typer.Option("--judge", help="Who checks citati
 QueryArg = Annotated[str | None, typer.Argument(help="Topic, or a paper's title and abstract.")]
 RetrieverOpt = Annotated[str | None, typer.Option("--retriever", help="auto, bm25, dense or hybrid.")]
 PrfOpt = Annotated[bool | None, typer.Option("--prf/--no-prf", help="BM25 query expansion from the top hits.")]
+LlmQueriesOpt = Annotated[
+    int | None, typer.Option("--llm-queries", help="With a model: extra search queries it writes.")
+]
 BeforeOpt = Annotated[str | None, typer.Option("--before", help="Only papers published before this date.")]
 AfterOpt = Annotated[str | None, typer.Option("--after", help="Only papers published on or after this date.")]
 
@@ -125,6 +128,7 @@ def draft(
     ] = None,
     retriever: RetrieverOpt = None,
     prf: PrfOpt = None,
+    llm_queries: LlmQueriesOpt = None,
     before: BeforeOpt = None,
     after: AfterOpt = None,
     check: Annotated[bool, typer.Option("--check", help="Check the citations and print the report too.")] = False,
@@ -145,7 +149,7 @@ def draft(
     settings = Settings.load(
         config, corpus=corpus, k=k, drafter=drafter, model=model, api_base=api_base, words=words, style=style,
         prompts=prompts, cache=cache, json_mode=json_mode, heading=heading, heading_level=heading_level, strict=strict,
-        judge=judge, retriever=retriever, prf=prf, before=before, after=after,
+        judge=judge, retriever=retriever, prf=prf, before=before, after=after, llm_queries=llm_queries,
     )  # fmt: skip
     synth = Synthesizer(settings=settings)
     section = synth.draft(_read_query(None if query_file else query, query_file))
@@ -222,6 +226,9 @@ def search(
     k: Annotated[int | None, typer.Option("--k", "-k", help="Papers to list.")] = None,
     retriever: RetrieverOpt = None,
     prf: PrfOpt = None,
+    llm_queries: LlmQueriesOpt = None,
+    model: ModelOpt = None,
+    api_base: ApiBaseOpt = None,
     before: BeforeOpt = None,
     after: AfterOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
@@ -231,7 +238,8 @@ def search(
     from synth.settings import Settings
     from synth.synthesizer import Synthesizer
 
-    settings = Settings.load(config, corpus=corpus, k=k, retriever=retriever, prf=prf, before=before, after=after)
+    settings = Settings.load(config, corpus=corpus, k=k, retriever=retriever, prf=prf, before=before, after=after,
+                             llm_queries=llm_queries, model=model, api_base=api_base)  # fmt: skip
     hits = Synthesizer(settings=settings).search(_read_query(None if query_file else query, query_file))
     if fmt == "json":
         typer.echo(json.dumps([h.model_dump(mode="json") for h in hits], indent=2))

@@ -7,8 +7,11 @@ to the BM25 index; brute-force inner product with numpy is exact and, at this sc
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
+import shutil
 import tempfile
 from functools import cached_property
 from pathlib import Path
@@ -67,7 +70,7 @@ def dense_available() -> bool:
 
 
 class DenseRetriever:
-    """Cosine similarity of query and paper embeddings; embeddings cached per corpus and encoder."""
+    """Cosine similarity of query and paper embeddings; embeddings cached per paper content and encoder."""
 
     def __init__(
         self,
@@ -89,23 +92,22 @@ class DenseRetriever:
         return (matrix / np.where(norms == 0, 1, norms)).astype(np.float32)
 
     def _embeddings(self, cache_dir: Path | None) -> np.ndarray:
-        path = cache_dir / f"dense-{self.corpus.fingerprint[:24]}-{self.encoder.name}.npy" if cache_dir else None
-        if path is not None and path.is_file():
-            try:
-                matrix = np.load(path, allow_pickle=False)
-                if matrix.shape[0] == len(self.corpus):
-                    return matrix
-            except (OSError, ValueError) as e:
-                log.warning("embeddings at %s are unreadable (%s); recomputing", path, e)
-        log.info("embedding %d papers with %s", len(self.corpus), self.encoder.name)
-        matrix = self.encoder.encode([p.text for p in self.corpus.papers])
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy")
-            with os.fdopen(fd, "wb") as f:
-                np.save(f, matrix)
-            os.replace(tmp, path)  # atomic: a killed run leaves no half-written file
-        return matrix
+        """Embeddings in corpus order, from a per-encoder store keyed by each paper's content.
+
+        Papers already in the store are not embedded again: adding papers to a corpus embeds only the new
+        ones, and an edited abstract gets a new key, so it is re-embedded.
+        """
+        keys = [hashlib.sha1(p.text.encode()).hexdigest() for p in self.corpus.papers]
+        store = _Store(cache_dir / f"embeddings-{self.encoder.name}") if cache_dir else None
+        known = store.load() if store else {}
+        missing = [i for i, key in enumerate(keys) if key not in known]
+        if missing:
+            log.info("embedding %d of %d papers with %s", len(missing), len(keys), self.encoder.name)
+            vectors = self.encoder.encode([self.corpus.papers[i].text for i in missing])
+            known.update({keys[i]: vectors[j] for j, i in enumerate(missing)})
+            if store:
+                store.save(known)
+        return np.stack([known[key] for key in keys]).astype(np.float32)
 
     def search(self, query: str, k: int) -> list[Hit]:
         """The k papers whose embeddings are closest to the query's; ties by corpus order."""
@@ -114,3 +116,36 @@ class DenseRetriever:
         return [
             Hit(paper=self.corpus.papers[i], score=float(scores[i]), rank=r) for r, i in enumerate(order.tolist(), 1)
         ]
+
+
+class _Store:
+    """Vectors by content key in two files (keys.json, vectors.npy), replaced atomically together."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def load(self) -> dict[str, np.ndarray]:
+        try:
+            keys = json.loads((self.folder / "keys.json").read_text(encoding="utf-8"))
+            vectors = np.load(self.folder / "vectors.npy", allow_pickle=False)
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as e:
+            log.warning("embedding store %s is unreadable (%s); recomputing", self.folder, e)
+            return {}
+        if len(keys) != len(vectors):
+            log.warning("embedding store %s is inconsistent; recomputing", self.folder)
+            return {}
+        return dict(zip(keys, vectors, strict=True))
+
+    def save(self, known: dict[str, np.ndarray]) -> None:
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=self.folder.name + ".tmp-", dir=self.folder.parent))
+        try:
+            (tmp / "keys.json").write_text(json.dumps(list(known)), encoding="utf-8")
+            np.save(tmp / "vectors.npy", np.stack(list(known.values())).astype(np.float32))
+            if self.folder.exists():
+                shutil.rmtree(self.folder, ignore_errors=True)
+            os.replace(tmp, self.folder)  # a killed run leaves the previous store in place
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)

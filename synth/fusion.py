@@ -10,12 +10,14 @@ from synth.retrieval import Retriever
 Method = Literal["rrf", "weighted"]
 
 
-def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> dict[str, float]:
-    """RRF (Cormack et al. 2009): each list adds 1 / (k + rank) to the ids it ranks."""
+def reciprocal_rank_fusion(
+    rankings: list[list[str]], k: int = 60, weights: list[float] | None = None
+) -> dict[str, float]:
+    """RRF (Cormack et al. 2009): each list adds weight / (k + rank) to the ids it ranks (weight 1 by default)."""
     fused: dict[str, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, pid in enumerate(ranking, 1):
-            fused[pid] = fused.get(pid, 0.0) + 1.0 / (k + rank)
+            fused[pid] = fused.get(pid, 0.0) + weight / (k + rank)
     return fused
 
 

@@ -38,6 +38,7 @@ class Settings(BaseModel):
         "auto", description="Retrieval: auto is hybrid when the dense extra is installed, else bm25."
     )
     prf: bool = Field(False, description="BM25 pseudo-relevance feedback (RM3 query expansion).")
+    llm_queries: int = Field(0, ge=0, le=10, description="With a model: extra search queries the LLM writes (0: off).")
     fusion: Literal["rrf", "weighted"] = Field("rrf", description="Hybrid: reciprocal-rank or weighted-score fusion.")
     embeddings: Path | None = Field(None, description="Dense: a .npy of paper embeddings computed elsewhere.")
     before: str | None = Field(None, description="Only papers published before this date (YYYY[-MM[-DD]]).")

@@ -76,6 +76,18 @@ class Synthesizer:
 
     @cached_property
     def retriever(self) -> Retriever:
+        """The retriever named by the settings, with LLM query expansion when asked for and a model is set."""
+        base = self._base_retriever()
+        if self.settings.llm_queries and self.llm is not None:
+            from synth.expansion import ExpandedRetriever
+            from synth.prompts import Prompts
+
+            return ExpandedRetriever(
+                base, self.llm, n=self.settings.llm_queries, prompts=Prompts(self.settings.prompts)
+            )
+        return base
+
+    def _base_retriever(self) -> Retriever:
         """The retriever named by the settings, its indexes cached under SYNTH_HOME."""
         from synth.dense import DenseRetriever, dense_available
         from synth.fusion import HybridRetriever
@@ -139,7 +151,8 @@ class Synthesizer:
             from synth.prompts import Prompts
 
             return LLMJudge(self.llm, Prompts(self.settings.prompts), trials=self.settings.judge_trials)
-        parts = getattr(self.retriever, "retrievers", [self.retriever])
+        retriever = getattr(self.retriever, "base", self.retriever)
+        parts = getattr(retriever, "retrievers", [retriever])
         index = next((r.index for r in parts if isinstance(r, BM25Retriever)), None)  # reuse, do not rebuild
         return OfflineJudge(self.corpus, index=index)
 

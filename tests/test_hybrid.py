@@ -20,6 +20,8 @@ from synth.retrieval import BM25Retriever
 
 
 def test_rrf_arithmetic() -> None:
+    weighted = reciprocal_rank_fusion([["a"], ["b"]], k=60, weights=[2.0, 1.0])
+    assert weighted == pytest.approx({"a": 2 / 61, "b": 1 / 61})
     fused = reciprocal_rank_fusion([["a", "b", "c"], ["b", "d"]], k=60)
     assert fused["a"] == pytest.approx(1 / 61)
     assert fused["b"] == pytest.approx(1 / 62 + 1 / 61)
@@ -110,10 +112,10 @@ class Bag:
     name = "bag"
 
     def __init__(self) -> None:
-        self.calls = 0
+        self.texts = 0
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        self.calls += 1
+        self.texts += len(texts)
         rows = np.zeros((len(texts), 26), dtype=np.float32)
         for i, t in enumerate(texts):
             for ch in t.lower():
@@ -122,13 +124,19 @@ class Bag:
         return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
 
 
-def test_dense_embeddings_are_cached_per_corpus_and_encoder(fixtures: Path, tmp_path: Path) -> None:
+def test_dense_embeddings_are_cached_and_updated_incrementally(fixtures: Path, tmp_path: Path) -> None:
     corpus = load_corpus(fixtures / "papers.jsonl")
     encoder = Bag()
     first = DenseRetriever(corpus, encoder=encoder, cache_dir=tmp_path)
-    assert encoder.calls == 1 and len(list(tmp_path.glob("dense-*-bag.npy"))) == 1
+    assert encoder.texts == 8 and (tmp_path / "embeddings-bag" / "vectors.npy").is_file()
     again = DenseRetriever(corpus, encoder=encoder, cache_dir=tmp_path)
-    assert encoder.calls == 1 and np.array_equal(first.matrix, again.matrix)
+    assert encoder.texts == 8 and np.array_equal(first.matrix, again.matrix)  # nothing embedded again
+    bigger = tmp_path / "bigger.jsonl"
+    extra = {"id": "new1", "title": "A new paper", "abstract": "About graph neural networks."}
+    bigger.write_text((fixtures / "papers.jsonl").read_text() + json.dumps(extra) + "\n")
+    grown = DenseRetriever(load_corpus(bigger), encoder=encoder, cache_dir=tmp_path)
+    assert encoder.texts == 9 and grown.matrix.shape == (9, 26)  # only the added paper was embedded
+    assert np.array_equal(grown.matrix[:8], first.matrix)
     hits = again.search("dense passage retrieval", 3)
     assert [h.rank for h in hits] == [1, 2, 3] and hits[0].score >= hits[1].score
 
@@ -164,3 +172,39 @@ def test_index_commands(tmp_path: Path) -> None:
     assert "bm25-" in runner.invoke(app, ["index", "info"]).stdout
     assert "cleared" in runner.invoke(app, ["index", "clear"]).stdout
     assert "no indexes" in runner.invoke(app, ["index", "info"]).stdout
+
+
+def test_parse_queries() -> None:
+    from synth.expansion import parse_queries
+
+    assert parse_queries('{"queries": ["dense passage retrieval", "x", "dense passage retrieval"]}', 4) == [
+        "dense passage retrieval"
+    ]
+    assert parse_queries("1. program synthesis search\n- neural program induction\n", 4) == [
+        "program synthesis search",
+        "neural program induction",
+    ]
+    assert parse_queries('{"queries": ["a b", "c d", "e f"]}', 2) == ["a b", "c d"]
+
+
+def test_llm_queries_find_what_the_query_alone_misses(fixtures: Path) -> None:
+    from synth.testing import FakeLLM
+
+    corpus = str(fixtures / "papers.jsonl")
+    plain = Synthesizer(corpus=corpus, k=3).search("program synthesis")
+    assert "cite1" not in {h.paper.id for h in plain}
+    llm = FakeLLM({"queries": ["citation verification benchmark", "entailment judges"]})
+    synth = Synthesizer(corpus=corpus, k=3, llm=llm, llm_queries=2)
+    hits = synth.search("program synthesis")
+    assert "cite1" in {h.paper.id for h in hits}
+    assert plain[0].paper.id in {h.paper.id for h in hits}  # the query's own best hit is kept
+    prompt = llm.calls[0][0]["content"]
+    assert "Write 2 short search queries" in prompt and "<query>\nprogram synthesis\n</query>" in prompt
+
+
+def test_failed_expansion_falls_back_to_the_query(fixtures: Path) -> None:
+    from synth.testing import FakeLLM
+
+    synth = Synthesizer(corpus=str(fixtures / "papers.jsonl"), k=3, llm=FakeLLM(), llm_queries=2)  # no reply left
+    alone = Synthesizer(corpus=str(fixtures / "papers.jsonl"), k=3).search("program synthesis")
+    assert [h.paper.id for h in synth.search("program synthesis")] == [h.paper.id for h in alone]

@@ -1,0 +1,74 @@
+"""LLM query expansion, as in DeepScholar: the model writes a few search queries, their rankings are fused.
+
+`prompts/queries.j2` asks for {"queries": [...]}; `parse_queries` reads it. The original query is always
+searched too and its ranking counts double in the reciprocal-rank fusion, so a poor model adds papers
+lower down, and outranks the query's own best hits only when several of its queries agree.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+from synth.fusion import reciprocal_rank_fusion
+from synth.llm import LLM
+from synth.models import Hit, Paper
+from synth.prompts import Prompts
+from synth.retrieval import Retriever
+
+log = logging.getLogger(__name__)
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"queries": {"type": "array", "items": {"type": "string"}}},
+    "required": ["queries"],
+}
+
+
+def parse_queries(text: str, limit: int) -> list[str]:
+    """The queries in a reply: the JSON "queries" list, else one query per non-empty line; at most `limit`."""
+    found: list[str] = []
+    match = re.search(r"\{.*\}", text, flags=re.S)
+    if match:
+        try:
+            value = json.loads(match.group())
+            if isinstance(value, dict) and isinstance(value.get("queries"), list):
+                found = [str(q) for q in value["queries"]]
+        except ValueError:
+            pass
+    if not found:
+        found = [re.sub(r"^\s*(\d+[.)]|[-*•])\s*", "", line) for line in text.splitlines()]
+    cleaned = [" ".join(q.strip().strip('"').split()) for q in found]
+    return list(dict.fromkeys(q for q in cleaned if 2 <= len(q.split()) <= 20))[:limit]
+
+
+class ExpandedRetriever:
+    """Searches the query and `n` LLM-written queries with `base`, fusing the rankings by RRF."""
+
+    def __init__(self, base: Retriever, llm: LLM, n: int = 4, prompts: Prompts | None = None, depth: int = 100):
+        self.base = base
+        self.llm = llm
+        self.n = n
+        self.prompts = prompts or Prompts()
+        self.depth = depth
+
+    def queries(self, query: str) -> list[str]:
+        """What the model suggests searching for (an LLM failure leaves just the original query)."""
+        prompt = self.prompts.render("queries", query=query, n=self.n)
+        try:
+            reply = self.llm.complete([{"role": "user", "content": prompt}], schema=SCHEMA)
+        except Exception as e:  # expansion is an extra: the search goes on without it
+            log.warning("query expansion failed (%s); searching the query alone", e)
+            return []
+        return parse_queries(reply.text, self.n)
+
+    def search(self, query: str, k: int) -> list[Hit]:
+        """The k best papers by reciprocal-rank fusion over the original and the generated queries."""
+        rankings = [self.base.search(q, max(k, self.depth)) for q in [query, *self.queries(query)]]
+        papers: dict[str, Paper] = {h.paper.id: h.paper for hits in rankings for h in hits}
+        weights = [2.0] + [1.0] * (len(rankings) - 1)  # the user's own query counts double
+        fused = reciprocal_rank_fusion([[h.paper.id for h in hits] for hits in rankings], weights=weights)
+        best = sorted(fused, key=lambda pid: (-fused[pid], pid))[:k]
+        return [Hit(paper=papers[pid], score=fused[pid], rank=r) for r, pid in enumerate(best, 1)]
