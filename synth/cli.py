@@ -178,9 +178,9 @@ def _emit(text: str, path: Path | None) -> None:
     if path is None:
         sys.stdout.write(text)
         return
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)  # never leave a half-written file where the user expects the result
+    from synth.files import write_text
+
+    write_text(path, text)  # never leave a half-written file where the user expects the result
     log.info("wrote %s", path)
 
 

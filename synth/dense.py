@@ -11,8 +11,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
-import tempfile
 from functools import cached_property
 from pathlib import Path
 from typing import Protocol
@@ -21,6 +19,7 @@ import numpy as np
 
 from synth.corpus import Corpus
 from synth.errors import RetrievalError
+from synth.files import write_folder
 from synth.models import Hit
 from synth.retrieval import top_k
 
@@ -139,13 +138,8 @@ class _Store:
         return dict(zip(keys, vectors, strict=True))
 
     def save(self, known: dict[str, np.ndarray]) -> None:
-        self.folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=self.folder.name + ".tmp-", dir=self.folder.parent))
-        try:
+        def fill(tmp: Path) -> None:
             (tmp / "keys.json").write_text(json.dumps(list(known)), encoding="utf-8")
             np.save(tmp / "vectors.npy", np.stack(list(known.values())).astype(np.float32))
-            if self.folder.exists():
-                shutil.rmtree(self.folder, ignore_errors=True)
-            os.replace(tmp, self.folder)  # a killed run leaves the previous store in place
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+
+        write_folder(self.folder, fill)  # a killed run leaves the previous store in place

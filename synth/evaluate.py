@@ -21,6 +21,7 @@ from typing import Any
 
 from synth._version import __version__
 from synth.errors import SettingsError, SynthError
+from synth.files import write_text
 from synth.models import Section
 from synth.settings import Settings
 from synth.synthesizer import Synthesizer
@@ -151,9 +152,7 @@ def append_record(path: Path, record: dict[str, Any]) -> None:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text(path, json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def _manifest(synth: Synthesizer, suite: Suite) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from synth.errors import LLMError
+from synth.files import write_text
 from synth.models import Usage
 
 log = logging.getLogger(__name__)
@@ -278,12 +279,8 @@ class LiteLLM:
 
     def _store(self, request: dict[str, Any], text: str, usage: Usage) -> None:
         assert self.cache_dir is not None
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        path = self.cache_dir / f"{self._key(request)}.json"
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
         data = {"model": self.model, "text": text, **usage.model_dump(include={"prompt_tokens", "completion_tokens"})}
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        tmp.replace(path)
+        write_text(self.cache_dir / f"{self._key(request)}.json", json.dumps(data))
 
     def _retry_delay(self, attempt: int, error: Exception) -> float | None:
         """Seconds to wait before retry `attempt` (1-based), or None to give up now."""

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +19,7 @@ import numpy as np
 from synth._version import __version__
 from synth.corpus import Corpus
 from synth.errors import RetrievalError
+from synth.files import write_folder
 from synth.models import Hit
 from synth.text import terms
 
@@ -92,19 +90,15 @@ class BM25Index:
 
     def save(self, folder: Path, meta: dict[str, object]) -> None:
         """Write the index atomically: a killed write leaves any previous index in place."""
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=folder.name + ".tmp-", dir=folder.parent))
-        try:
+
+        def fill(tmp: Path) -> None:
             for name in ("data", "indices", "indptr"):
                 np.save(tmp / f"{name}.npy", getattr(self, name))
             (tmp / "vocab.json").write_text(json.dumps(self.vocab), encoding="utf-8")
             # meta.json last: its presence marks a complete index.
             (tmp / "meta.json").write_text(json.dumps({**meta, "num_docs": self.num_docs}), encoding="utf-8")
-            if folder.exists():
-                shutil.rmtree(folder, ignore_errors=True)
-            os.replace(tmp, folder)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+
+        write_folder(folder, fill)
 
     @classmethod
     def load(cls, folder: Path, meta: dict[str, object]) -> BM25Index | None:
