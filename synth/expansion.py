@@ -20,6 +20,10 @@ from synth.retrieval import Retriever
 
 log = logging.getLogger(__name__)
 
+# The reply contract shown to the model; its placeholder queries are never accepted as queries (small
+# models copy them, and two copied placeholders agree with each other and outrank the real query).
+EXAMPLE_QUERIES = ["<first search query>", "<second search query>"]
+OUTPUT_EXAMPLE = json.dumps({"queries": EXAMPLE_QUERIES})
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {"queries": {"type": "array", "items": {"type": "string"}}},
@@ -41,7 +45,9 @@ def parse_queries(text: str, limit: int) -> list[str]:
     if not found:
         found = [re.sub(r"^\s*(\d+[.)]|[-*•])\s*", "", line) for line in text.splitlines()]
     cleaned = [" ".join(q.strip().strip('"').split()) for q in found]
-    return list(dict.fromkeys(q for q in cleaned if 2 <= len(q.split()) <= 20))[:limit]
+    placeholders = {q.lower() for q in EXAMPLE_QUERIES} | {"first query", "second query"}
+    usable = (q for q in cleaned if 2 <= len(q.split()) <= 20 and q.lower() not in placeholders and "<" not in q)
+    return list(dict.fromkeys(usable))[:limit]
 
 
 class ExpandedRetriever:
@@ -56,7 +62,7 @@ class ExpandedRetriever:
 
     def queries(self, query: str) -> list[str]:
         """What the model suggests searching for (an LLM failure leaves just the original query)."""
-        prompt = self.prompts.render("queries", query=query, n=self.n)
+        prompt = self.prompts.render("queries", query=query, n=self.n, output_example=OUTPUT_EXAMPLE)
         try:
             reply = self.llm.complete([{"role": "user", "content": prompt}], schema=SCHEMA)
         except Exception as e:  # expansion is an extra: the search goes on without it

@@ -185,6 +185,9 @@ def test_parse_queries() -> None:
         "neural program induction",
     ]
     assert parse_queries('{"queries": ["a b", "c d", "e f"]}', 2) == ["a b", "c d"]
+    from synth.expansion import OUTPUT_EXAMPLE
+
+    assert parse_queries(OUTPUT_EXAMPLE, 4) == []  # a copied contract example is not a query
 
 
 def test_llm_queries_find_what_the_query_alone_misses(fixtures: Path) -> None:
