@@ -12,9 +12,9 @@ import logging
 import re
 from typing import Any
 
-from synth.fusion import reciprocal_rank_fusion
+from synth.fusion import fused_hits, reciprocal_rank_fusion
 from synth.llm import LLM
-from synth.models import Hit, Paper
+from synth.models import Hit
 from synth.prompts import Prompts
 from synth.retrieval import Retriever
 
@@ -73,8 +73,6 @@ class ExpandedRetriever:
     def search(self, query: str, k: int) -> list[Hit]:
         """The k best papers by reciprocal-rank fusion over the original and the generated queries."""
         rankings = [self.base.search(q, max(k, self.depth)) for q in [query, *self.queries(query)]]
-        papers: dict[str, Paper] = {h.paper.id: h.paper for hits in rankings for h in hits}
         weights = [2.0] + [1.0] * (len(rankings) - 1)  # the user's own query counts double
         fused = reciprocal_rank_fusion([[h.paper.id for h in hits] for hits in rankings], weights=weights)
-        best = sorted(fused, key=lambda pid: (-fused[pid], pid))[:k]
-        return [Hit(paper=papers[pid], score=fused[pid], rank=r) for r, pid in enumerate(best, 1)]
+        return fused_hits(rankings, fused, k)

@@ -33,6 +33,13 @@ def weighted_fusion(scored: list[dict[str, float]], weights: list[float]) -> dic
     return fused
 
 
+def fused_hits(results: list[list[Hit]], fused: dict[str, float], k: int) -> list[Hit]:
+    """The k best papers by fused score as hits ranked from 1; ties broken by paper id (deterministic)."""
+    papers: dict[str, Paper] = {h.paper.id: h.paper for hits in results for h in hits}
+    best = sorted(fused, key=lambda pid: (-fused[pid], pid))[:k]
+    return [Hit(paper=papers[pid], score=fused[pid], rank=r) for r, pid in enumerate(best, 1)]
+
+
 class HybridRetriever:
     """Several retrievers, each asked for `depth` hits, fused by RRF or by weighted normalised scores."""
 
@@ -53,13 +60,11 @@ class HybridRetriever:
     def search(self, query: str, k: int) -> list[Hit]:
         """The k best papers by fused score; ties broken by paper id so results are deterministic."""
         results = [r.search(query, max(k, self.depth)) for r in self.retrievers]
-        papers: dict[str, Paper] = {h.paper.id: h.paper for hits in results for h in hits}
         if self.method == "rrf":
             fused = reciprocal_rank_fusion([[h.paper.id for h in hits] for hits in results], self.rrf_k)
         else:
             fused = weighted_fusion([{h.paper.id: h.score for h in hits} for hits in results], self.weights)
-        best = sorted(fused, key=lambda pid: (-fused[pid], pid))[:k]
-        return [Hit(paper=papers[pid], score=fused[pid], rank=r) for r, pid in enumerate(best, 1)]
+        return fused_hits(results, fused, k)
 
 
 def within_dates(hits: list[Hit], before: str | None, after: str | None) -> tuple[list[Hit], int]:
