@@ -14,13 +14,14 @@ Definitions (also in eval/README.md). Sentences shorter than `min_chars` are ski
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from difflib import SequenceMatcher
 from pathlib import Path
 
 from synth.citations import Document, Kind, parse
 from synth.corpus import Corpus
 from synth.judges import Judge
-from synth.models import GroundingReport, Paper, Section, SentenceCheck
+from synth.models import GroundingReport, Paper, Section, SentenceCheck, Verdict
 from synth.text import normalise
 
 
@@ -42,14 +43,15 @@ def check(
         check = SentenceCheck(index=i, text=s.text, cited=s.cited, unresolved=s.unresolved)
         check.skipped = len(s.text) < min_chars
         if not check.skipped:
+            support = _memo(judge, s.text)
             cited = [papers[c] for c in s.cited]
-            check.citations = [judge.support(s.text, [p]) for p in cited]
+            check.citations = [support([p]) for p in cited]
             check.precise = [v.supported for v in check.citations]
-            check.recall = judge.support(s.text, cited) if cited else None
-            check.precise_loo = _leave_one_out(judge, s.text, cited, check)
+            check.recall = support(cited) if cited else None
+            check.precise_loo = _leave_one_out(support, cited, check)
             near = doc.sentences[max(0, i - window) : i + window + 1]
             sources = list(dict.fromkeys(c for n in near for c in n.cited))
-            check.coverage = judge.support(s.text, [papers[c] for c in sources]) if sources else None
+            check.coverage = support([papers[c] for c in sources]) if sources else None
         checks.append(check)
 
     counted = [c for c in checks if not c.skipped]
@@ -78,7 +80,24 @@ def check(
     )
 
 
-def _leave_one_out(judge: Judge, text: str, cited: list[Paper], check: SentenceCheck) -> list[bool]:
+def _memo(judge: Judge, text: str) -> Callable[[list[Paper]], Verdict]:
+    """The judge's verdict on one sentence by a set of papers, asked once per set.
+
+    Precision, recall, leave-one-out and coverage often ask about the same set (a one-citation sentence,
+    a window holding only the sentence's own citations); an LLM judge would pay for each repeat.
+    """
+    seen: dict[frozenset[str], Verdict] = {}
+
+    def support(papers: list[Paper]) -> Verdict:
+        key = frozenset(p.id for p in papers)
+        if key not in seen:
+            seen[key] = judge.support(text, papers)
+        return seen[key]
+
+    return support
+
+
+def _leave_one_out(support: Callable[[list[Paper]], Verdict], cited: list[Paper], check: SentenceCheck) -> list[bool]:
     if not cited:
         return []
     if not (check.recall and check.recall.supported):
@@ -86,7 +105,7 @@ def _leave_one_out(judge: Judge, text: str, cited: list[Paper], check: SentenceC
     flags = []
     for i, alone in enumerate(check.citations):
         others = cited[:i] + cited[i + 1 :]
-        flags.append(alone.supported or not (others and judge.support(text, others).supported))
+        flags.append(alone.supported or not (others and support(others).supported))
     return flags
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
@@ -55,7 +56,9 @@ class OfflineJudge:
         self.threshold = threshold
         self._index = index
         self._position = {p.id: i for i, p in enumerate(corpus.papers)}
-        self._cache: dict[str, np.ndarray] = {}
+        # check() asks about one sentence several times in a row: keep that sentence's scores, one entry per
+        # thread (eval runs checks in worker threads), so the cache neither grows nor is shared.
+        self._last = threading.local()
 
     @cached_property
     def index(self) -> BM25Index:
@@ -69,12 +72,13 @@ class OfflineJudge:
         return {t: math.log(1 + n / (1 + c)) for t, c in df.items()}
 
     def scores(self, sentence: str) -> np.ndarray:
-        """Relative BM25 score of the sentence against every corpus paper (cached per sentence)."""
-        if sentence not in self._cache:
+        """Relative BM25 score of the sentence against every corpus paper (the last sentence is kept)."""
+        if getattr(self._last, "sentence", None) != sentence:
             raw = self.index.scores(terms(sentence))
             top = float(raw.max()) if raw.size else 0.0
-            self._cache[sentence] = raw / top if top > 0 else raw
-        return self._cache[sentence]
+            self._last.sentence, self._last.scores = sentence, (raw / top if top > 0 else raw)
+        scores: np.ndarray = self._last.scores
+        return scores
 
     def support(self, sentence: str, papers: list[Paper]) -> Verdict:
         """The best single-paper score among the papers; evidence from that paper's abstract."""

@@ -101,6 +101,9 @@ def _move_inline_markers(sentence: ReplySentence) -> None:
         sentence.cites = list(dict.fromkeys([*sentence.cites, *found]))
 
 
+_SCHEMA = DraftReply.model_json_schema()  # sent with every draft request: built once
+
+
 @dataclass
 class _Prepared:
     messages: list[Message]
@@ -133,24 +136,22 @@ class LLMDrafter:
     def draft(self, query: str, hits: list[Hit]) -> Section:
         """Ask the model once, and once more with the error if its reply does not validate."""
         prepared = self._prepare(query, hits)
-        reply = self.llm.complete(prepared.messages, schema=DraftReply.model_json_schema())
+        reply = self.llm.complete(prepared.messages, schema=_SCHEMA)
         try:
             return self._section(query, prepared, reply.text, reply.usage)
         except ValueError as error:
-            retry = self.llm.complete(
-                self._retry_messages(prepared, reply, error), schema=DraftReply.model_json_schema()
-            )
+            retry = self.llm.complete(self._retry_messages(prepared, reply, error), schema=_SCHEMA)
             return self._section(query, prepared, retry.text, reply.usage + retry.usage, error, final=True)
 
     async def adraft(self, query: str, hits: list[Hit]) -> Section:
         """`draft` without blocking the event loop."""
         prepared = self._prepare(query, hits)
-        reply = await self.llm.acomplete(prepared.messages, schema=DraftReply.model_json_schema())
+        reply = await self.llm.acomplete(prepared.messages, schema=_SCHEMA)
         try:
             return self._section(query, prepared, reply.text, reply.usage)
         except ValueError as error:
             messages = self._retry_messages(prepared, reply, error)
-            retry = await self.llm.acomplete(messages, schema=DraftReply.model_json_schema())
+            retry = await self.llm.acomplete(messages, schema=_SCHEMA)
             return self._section(query, prepared, retry.text, reply.usage + retry.usage, error, final=True)
 
     # -- prompt and budget --------------------------------------------------------------------------------

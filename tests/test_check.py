@@ -234,3 +234,22 @@ def test_report_markdown_lists_uncited_sentences(corpus) -> None:
     report = check(TEXT, corpus, TableJudge({}), kind="markdown")
     text = report_markdown(report)
     assert "cites nothing" in text and "invalid citations | 1" in text
+
+
+def test_each_set_of_papers_is_judged_once_per_sentence(corpus) -> None:
+    # One citation, alone in its window: precision, recall and coverage all ask about {cite1}.
+    judge = TableJudge({"Alpha": {"cite1"}})
+    report = check(
+        "Alpha sentence that is long enough to be counted by the checker [cite1].", corpus, judge, kind="markdown"
+    )
+    assert report.citation_precision == 1.0 and report.claim_coverage == 1.0 and report.citation_recall == 1.0
+    assert judge.calls == 1
+    # Two citations: each alone, then the pair (recall and coverage share it); leave-one-out asks nothing new.
+    judge = TableJudge({"Alpha": {"cite1"}})
+    check(
+        "Alpha sentence that is long enough to be counted by the checker [cite1] [cite2].",
+        corpus,
+        judge,
+        kind="markdown",
+    )
+    assert judge.calls == 3
