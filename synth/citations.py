@@ -105,10 +105,10 @@ def _resolve_references(entries: dict[int, str], corpus: Corpus) -> dict[int, st
     for number, entry in entries.items():
         norm = normalise(entry)
         found = next((pid for title, pid in titles if title and title in norm), None)
-        if found is None:  # a slightly different title: the closest one, if close enough
-            best = max(titles, key=lambda t: SequenceMatcher(None, t[0], norm[: len(t[0]) + 40]).ratio(), default=None)
-            if best and SequenceMatcher(None, best[0], norm[: len(best[0]) + 40]).ratio() >= 0.85:
-                found = best[1]
+        if found is None and titles:  # a slightly different title: the closest one, if close enough
+            ratios = ((SequenceMatcher(None, t, norm[: len(t) + 40]).ratio(), pid) for t, pid in titles)
+            score, pid = max(ratios, key=lambda r: r[0])  # ties: the first in corpus order, as before
+            found = pid if score >= 0.85 else None
         if found is not None:
             resolved[number] = found
     return resolved
