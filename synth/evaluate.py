@@ -158,7 +158,7 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 def _manifest(synth: Synthesizer, suite: Suite) -> dict[str, Any]:
     prompts: dict[str, str] = {}
     if synth.settings.model or synth.settings.judge == "llm":
-        from synth.prompts import Prompts
+        from synth.templates import Prompts
 
         p = Prompts(synth.settings.prompts)
         prompts = {name: p.source_hash(name) for name in ("draft", "draft_system", "support")}

@@ -15,8 +15,8 @@ from typing import Any
 from synth.fusion import fused_hits, reciprocal_rank_fusion
 from synth.llm import LLM
 from synth.models import Hit
-from synth.prompts import Prompts
 from synth.retrieval import Retriever
+from synth.templates import Prompts
 
 log = logging.getLogger(__name__)
 

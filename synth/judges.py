@@ -28,7 +28,7 @@ from synth.text import split_sentences, terms
 
 if TYPE_CHECKING:
     from synth.llm import LLM
-    from synth.prompts import Prompts
+    from synth.templates import Prompts
 
 # Calibrated on the dev bench (eval/bench_judge.py): the threshold with the best balanced accuracy of true
 # citations against hard and easy negatives.
@@ -121,7 +121,7 @@ class LLMJudge:
     name = "llm"
 
     def __init__(self, llm: LLM, prompts: Prompts | None = None, trials: int = 1) -> None:
-        from synth.prompts import Prompts
+        from synth.templates import Prompts
 
         self.llm = llm
         self.prompts = prompts or Prompts()

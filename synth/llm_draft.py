@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from synth.errors import LLMError
 from synth.llm import LLM, Message, Reply
 from synth.models import Hit, Paragraph, Section, Sentence, Usage
-from synth.prompts import Prompts
+from synth.templates import Prompts
 from synth.text import split_sentences
 
 log = logging.getLogger(__name__)

@@ -80,7 +80,7 @@ class Synthesizer:
         base = self._base_retriever()
         if self.settings.llm_queries and self.llm is not None:
             from synth.expansion import ExpandedRetriever
-            from synth.prompts import Prompts
+            from synth.templates import Prompts
 
             return ExpandedRetriever(
                 base, self.llm, n=self.settings.llm_queries, prompts=Prompts(self.settings.prompts)
@@ -129,7 +129,7 @@ class Synthesizer:
         if self.llm is None:
             raise SettingsError("--drafter llm needs a model: set --model or SYNTH_MODEL")
         from synth.llm_draft import LLMDrafter
-        from synth.prompts import Prompts
+        from synth.templates import Prompts
 
         return LLMDrafter(
             self.llm,
@@ -148,7 +148,7 @@ class Synthesizer:
         if self.settings.judge == "llm":
             if self.llm is None:
                 raise SettingsError("--judge llm needs a model: set --model or SYNTH_MODEL")
-            from synth.prompts import Prompts
+            from synth.templates import Prompts
 
             return LLMJudge(self.llm, Prompts(self.settings.prompts), trials=self.settings.judge_trials)
         retriever = getattr(self.retriever, "base", self.retriever)

@@ -14,9 +14,9 @@ from synth.corpus import load_corpus
 from synth.errors import LLMError, SettingsError
 from synth.llm_draft import OUTPUT_EXAMPLE, LLMDrafter, parse_reply
 from synth.models import Hit, Paper
-from synth.prompts import Prompts
 from synth.render import to_json
 from synth.retrieval import BM25Retriever
+from synth.templates import Prompts
 from synth.testing import FakeLLM
 
 

@@ -1,4 +1,4 @@
-"""Load and render the prompt templates in `prompts/`: sandboxed, strict, overridable per file.
+"""Load and render the prompt templates (`prompts/*.j2`, shipped as `synth/prompts`): sandboxed, strict, overridable.
 
 Templates are trusted code; everything passed in (queries, abstracts) is data. jinja never renders a
 variable's value as template source, so `{{ ... }}` inside an abstract stays literal text.
@@ -25,14 +25,11 @@ def as_data(value: object) -> str:
 
 
 def package_prompts_dir() -> Path:
-    """The shipped templates: inside the installed package, or `prompts/` at the top of a checkout."""
+    """The templates shipped inside the package (`synth/prompts`, built from the top-level `prompts/`)."""
     installed = Path(str(resources.files("synth") / "prompts"))
-    if installed.is_dir():
-        return installed
-    checkout = Path(__file__).resolve().parent.parent / "prompts"
-    if checkout.is_dir():
-        return checkout
-    raise SettingsError("synth's prompt templates are missing; reinstall synth")
+    if not (installed / "draft.j2").is_file():
+        raise SettingsError(f"synth's prompt templates are missing from {installed}; reinstall synth")
+    return installed
 
 
 class Prompts:
