@@ -88,6 +88,8 @@ def load_corpus(path: str | Path | None = None, *, strict: bool = False) -> Corp
         with resources.as_file(ref) as sample:
             return _load(sample, "jsonl", "sample corpus", strict)
     p = Path(path)
+    if p.is_dir():
+        raise CorpusError(f"{p} is a directory, not a corpus file")
     if not p.is_file():
         raise CorpusError(f"corpus file not found: {p}")
     fmt = FORMATS.get(p.suffix.lower())
@@ -193,6 +195,11 @@ def _csv(text: str, name: str, fmt: str) -> Iterator[Record]:
     reader = csv.DictReader(text.splitlines(), delimiter="\t" if fmt == "tsv" else ",")
     if not reader.fieldnames:
         return
+    columns = [c.strip().lower() for c in reader.fieldnames if c]
+    missing = [c for c in ("title", "abstract") if c not in columns]
+    if missing:
+        found = ", ".join(repr(c) for c in columns) or "none"
+        raise CorpusError(f"{name}: no {' or '.join(repr(m) for m in missing)} column in the header (found: {found})")
     while True:
         try:
             row = next(reader)

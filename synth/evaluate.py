@@ -140,7 +140,7 @@ def _repair(path: Path) -> None:
 def append_record(path: Path, record: dict[str, Any]) -> None:
     """Append one record as one write of a whole line, then fsync: the line is complete or absent."""
     line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)  # the umask applies
     try:
         view = memoryview(line)
         while view:

@@ -11,8 +11,9 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from synth.dates import check_date
 from synth.errors import SettingsError
 
 ENV_PREFIX = "SYNTH_"
@@ -69,6 +70,8 @@ class Settings(BaseModel):
     heading: str = Field("Related Work", description="Heading text of the section.")
     heading_level: int = Field(2, ge=1, le=6, description="Markdown heading level; in LaTeX 1-2 are \\section.")
 
+    _dates = field_validator("before", "after")(check_date)
+
     @classmethod
     def load(cls, config: str | Path | None = None, **explicit: Any) -> Settings:
         """Build settings from explicit values, the environment, and a TOML config file.
@@ -94,7 +97,7 @@ class Settings(BaseModel):
         except ValidationError as e:
             first = e.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "settings"
-            raise SettingsError(f"invalid setting {where}: {first['msg']}") from e
+            raise SettingsError(f"invalid setting {where}: {first['msg'].removeprefix('Value error, ')}") from e
 
     def public(self) -> dict[str, Any]:
         """The settings as JSON-ready values, for result files (no secrets are settings)."""

@@ -1,5 +1,6 @@
 import json
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,17 @@ def test_stats(fixtures: Path) -> None:
     lines = stats(load_corpus(fixtures / "bad.jsonl"))
     assert "papers: 2" in lines and "skipped records: 3" in lines and "duplicates merged: 1" in lines
     assert any("missing abstract" in line for line in lines)
+
+
+def test_a_directory_is_not_a_corpus(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match=rf"^{re.escape(str(tmp_path))} is a directory, not a corpus file$"):
+        load_corpus(tmp_path)
+
+
+def test_csv_without_an_abstract_column_names_the_columns_it_found(tmp_path: Path) -> None:
+    path = tmp_path / "papers.csv"
+    path.write_text("Title,Summary,Year\nA paper,Some text,2020\n")
+    with pytest.raises(
+        CorpusError, match=r"papers.csv: no 'abstract' column in the header \(found: 'title', 'summary', 'year'\)"
+    ):
+        load_corpus(path)

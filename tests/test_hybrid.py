@@ -211,3 +211,27 @@ def test_failed_expansion_falls_back_to_the_query(fixtures: Path) -> None:
     synth = Synthesizer(corpus=str(fixtures / "papers.jsonl"), k=3, llm=FakeLLM(), llm_queries=2)  # no reply left
     alone = Synthesizer(corpus=str(fixtures / "papers.jsonl"), k=3).search("program synthesis")
     assert [h.paper.id for h in synth.search("program synthesis")] == [h.paper.id for h in alone]
+
+
+def test_dates_are_compared_as_ranges_not_strings() -> None:
+    hits = [
+        Hit(paper=_p("year-only", year=2025), score=3, rank=1),  # may be after 2025-04-01
+        Hit(paper=_p("march", date="2025-03"), score=2, rank=2),  # all of March is before April
+        Hit(paper=_p("timestamp", date="2025-03-31T23:59:00Z"), score=1, rank=3),
+        Hit(paper=_p("unreadable", date="sometime"), score=0.5, rank=4),  # no readable date: kept, counted
+    ]
+    kept, undated = within_dates(hits, before="2025-04-01", after=None)
+    assert [h.paper.id for h in kept] == ["march", "timestamp", "unreadable"] and undated == 1
+    kept, _ = within_dates(hits, before="2026", after="2025-03-15")  # "2025" may be earlier than 15 March
+    assert [h.paper.id for h in kept] == ["timestamp", "unreadable"]
+    kept, _ = within_dates(hits, before="2026", after="2025")
+    assert [h.paper.id for h in kept] == ["year-only", "march", "timestamp", "unreadable"]
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2024-13-45", "2023-02-29", "2024/01/01"])
+def test_invalid_dates_are_setting_errors(value: str) -> None:
+    from synth.errors import SettingsError
+    from synth.settings import Settings
+
+    with pytest.raises(SettingsError, match=rf"invalid setting before: '{value}' is not a (valid )?date"):
+        Settings.load(before=value)
