@@ -14,10 +14,10 @@ import statistics
 import time
 from pathlib import Path
 
-from synth.citations import Document, parse
+from synth.check.judges import OfflineJudge
+from synth.check.metrics import check
+from synth.check.parse import Document, parse
 from synth.corpus import load_corpus
-from synth.grounding import check
-from synth.judges import OfflineJudge
 
 SUITE = Path("eval/suites/deepscholar-dev")
 

@@ -9,7 +9,7 @@ import argparse
 import time
 
 from synth.corpus import load_corpus
-from synth.dense import MiniLM
+from synth.retrieve.dense import MiniLM
 
 
 def main() -> None:

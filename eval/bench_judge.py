@@ -17,10 +17,10 @@ import statistics
 import time
 from pathlib import Path
 
-from synth.citations import parse
+from synth.check.judges import OFFLINE_THRESHOLD, OfflineJudge
+from synth.check.metrics import check
+from synth.check.parse import parse
 from synth.corpus import load_corpus
-from synth.grounding import check
-from synth.judges import OFFLINE_THRESHOLD, OfflineJudge
 
 SUITE = Path("eval/suites/deepscholar-dev")
 

@@ -42,7 +42,7 @@ def generate(n: int, path: Path, seed: int = 0) -> None:
 
 
 def child_build(corpus: str, cache: str) -> None:
-    from synth.retrieval import BM25Retriever
+    from synth.retrieve.bm25 import BM25Retriever
 
     start = time.perf_counter()
     loaded = load_corpus(corpus)
@@ -56,7 +56,7 @@ def child_build(corpus: str, cache: str) -> None:
 def child_query(corpus: str, cache: str) -> None:
     from synth._version import __version__
     from synth.corpus import Corpus
-    from synth.retrieval import INDEX_FORMAT, BM25Index, BM25Retriever
+    from synth.retrieve.bm25 import INDEX_FORMAT, BM25Index, BM25Retriever
 
     # The index folder is keyed by the corpus fingerprint; find it without parsing the corpus.
     folder = next(Path(cache).glob("bm25-*"))

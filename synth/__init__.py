@@ -8,6 +8,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# The stage packages synth.draft and synth.check share their names with the functions defined below. A
+# subpackage is bound on its parent once, when first imported: importing both (they are light) before
+# the functions are defined lets `synth.draft` and `synth.check` stay the functions for good.
+import synth.check
+import synth.draft  # noqa: F401
 from synth._version import __version__
 
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from synth.dates import check_date
 from synth.errors import SettingsError
+from synth.retrieve.filters import check_date
 
 ENV_PREFIX = "SYNTH_"
 

@@ -9,14 +9,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synth.corpus import Corpus, load_corpus
-from synth.drafting import Drafter, ExtractiveDrafter
+from synth.draft import Drafter
+from synth.draft.extractive import ExtractiveDrafter
 from synth.errors import SettingsError, SynthError
 from synth.models import GroundingReport, Hit, Section
-from synth.retrieval import BM25Retriever, Retriever
+from synth.retrieve import Retriever
+from synth.retrieve.bm25 import BM25Retriever
 from synth.settings import Settings
 
 if TYPE_CHECKING:  # annotations only: importing these costs start-up time a plain draft does not need
-    from synth.judges import Judge
+    from synth.check.judges import Judge
     from synth.llm import LLM
 
 log = logging.getLogger(__name__)
@@ -79,7 +81,7 @@ class Synthesizer:
         """The retriever named by the settings, with LLM query expansion when asked for and a model is set."""
         base = self._base_retriever()
         if self.settings.llm_queries and self.llm is not None:
-            from synth.expansion import ExpandedRetriever
+            from synth.retrieve.expand import ExpandedRetriever
             from synth.templates import Prompts
 
             return ExpandedRetriever(
@@ -89,8 +91,8 @@ class Synthesizer:
 
     def _base_retriever(self) -> Retriever:
         """The retriever named by the settings, its indexes cached under SYNTH_HOME."""
-        from synth.dense import DenseRetriever, dense_available
-        from synth.fusion import HybridRetriever
+        from synth.retrieve.dense import DenseRetriever, dense_available
+        from synth.retrieve.fusion import HybridRetriever
 
         s, cache = self.settings, self.settings.home / "indexes"
         name = s.retriever if s.retriever != "auto" else ("hybrid" if dense_available() else "bm25")
@@ -128,7 +130,7 @@ class Synthesizer:
             return ExtractiveDrafter()
         if self.llm is None:
             raise SettingsError("--drafter llm needs a model: set --model or SYNTH_MODEL")
-        from synth.llm_draft import LLMDrafter
+        from synth.draft.llm import LLMDrafter
         from synth.templates import Prompts
 
         return LLMDrafter(
@@ -143,7 +145,7 @@ class Synthesizer:
     @cached_property
     def judge(self) -> Judge:
         """The judge named by the settings: offline (sharing the retrieval index) or the LLM."""
-        from synth.judges import LLMJudge, OfflineJudge
+        from synth.check.judges import LLMJudge, OfflineJudge
 
         if self.settings.judge == "llm":
             if self.llm is None:
@@ -158,7 +160,7 @@ class Synthesizer:
 
     def check(self, source: str | Path | Section | dict[str, Any], gold: list[str] | None = None) -> GroundingReport:
         """Check every citation of a section, a file or a text against this synthesizer's corpus."""
-        from synth.grounding import check
+        from synth.check.metrics import check
 
         s = self.settings
         return check(source, self.corpus, self.judge, window=s.window, min_chars=s.min_chars, gold=gold)
@@ -177,7 +179,7 @@ class Synthesizer:
         s = self.settings
         if not (s.before or s.after):
             return self.retriever.search(query, k), []
-        from synth.fusion import within_dates
+        from synth.retrieve.filters import within_dates
 
         hits, undated = within_dates(self.retriever.search(query, len(self.corpus)), s.before, s.after)
         return hits[:k], [f"date filter: {undated} papers without a date were kept"] if undated else []

@@ -68,3 +68,11 @@ def test_import_is_light() -> None:
     code = "import sys, synth.cli; bad = {'litellm', 'torch', 'bm25s', 'scipy', 'numpy', 'jinja2'} & set(sys.modules); print(sorted(bad))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_stage_packages_do_not_shadow_the_functions() -> None:
+    import synth.check.metrics
+    import synth.draft.extractive
+
+    assert callable(synth.draft) and callable(synth.check)
+    assert synth.draft.__module__ == "synth" and synth.check.__module__ == "synth"

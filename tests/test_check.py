@@ -9,11 +9,12 @@ import pytest
 from typer.testing import CliRunner
 
 import synth
-from synth.citations import parse
+from synth.check.judges import LLMJudge, OfflineJudge, parse_vote
+from synth.check.metrics import check, reference_coverage
+from synth.check.parse import parse
+from synth.check.report import report_markdown
 from synth.cli import app
 from synth.corpus import load_corpus
-from synth.grounding import check, reference_coverage, report_markdown
-from synth.judges import LLMJudge, OfflineJudge, parse_vote
 from synth.models import Paper, Verdict
 from synth.testing import FakeLLM
 

@@ -4,9 +4,10 @@ from pathlib import Path
 import pytest
 
 from synth.corpus import load_corpus
-from synth.drafting import ANONYMOUS, ExtractiveDrafter, attribute, author_name
+from synth.draft.attribution import ANONYMOUS, attribute, author_name
+from synth.draft.extractive import ExtractiveDrafter
 from synth.models import Paper
-from synth.retrieval import BM25Retriever
+from synth.retrieve.bm25 import BM25Retriever
 from synth.text import stem_words, words
 
 # Words the drafter may add: attribution subjects and pronoun swaps, never content.

@@ -18,9 +18,10 @@ from typer.testing import CliRunner
 from synth import Synthesizer
 from synth.cli import app
 from synth.errors import SettingsError, SynthError
-from synth.evaluate import RECORDS, Suite, evaluate, read_records
+from synth.evaluate import Suite, evaluate
+from synth.evaluate.runlog import RECORDS, read_records
+from synth.evaluate.summary import bootstrap, compare_markdown, summarise
 from synth.settings import Settings
-from synth.summary import bootstrap, compare_markdown, summarise
 from synth.testing import FakeLLM
 
 SAMPLE = Path(__file__).resolve().parents[1] / "eval" / "suites" / "sample"

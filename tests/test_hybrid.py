@@ -12,11 +12,12 @@ from typer.testing import CliRunner
 from synth import Synthesizer
 from synth.cli import app
 from synth.corpus import load_corpus
-from synth.dense import DenseRetriever, dense_available
 from synth.errors import RetrievalError
-from synth.fusion import HybridRetriever, reciprocal_rank_fusion, weighted_fusion, within_dates
 from synth.models import Hit, Paper
-from synth.retrieval import BM25Retriever
+from synth.retrieve.bm25 import BM25Retriever
+from synth.retrieve.dense import DenseRetriever, dense_available
+from synth.retrieve.filters import within_dates
+from synth.retrieve.fusion import HybridRetriever, reciprocal_rank_fusion, weighted_fusion
 
 
 def test_rrf_arithmetic() -> None:
@@ -175,7 +176,7 @@ def test_index_commands(tmp_path: Path) -> None:
 
 
 def test_parse_queries() -> None:
-    from synth.expansion import parse_queries
+    from synth.retrieve.expand import parse_queries
 
     assert parse_queries('{"queries": ["dense passage retrieval", "x", "dense passage retrieval"]}', 4) == [
         "dense passage retrieval"
@@ -185,7 +186,7 @@ def test_parse_queries() -> None:
         "neural program induction",
     ]
     assert parse_queries('{"queries": ["a b", "c d", "e f"]}', 2) == ["a b", "c d"]
-    from synth.expansion import OUTPUT_EXAMPLE
+    from synth.retrieve.expand import OUTPUT_EXAMPLE
 
     assert parse_queries(OUTPUT_EXAMPLE, 4) == []  # a copied contract example is not a query
 

@@ -141,7 +141,7 @@ def test_keys_are_never_logged_or_cached(
 
 
 def test_importing_synth_does_not_import_litellm() -> None:
-    code = "import sys, synth, synth.llm, synth.llm_draft, synth.synthesizer; print('litellm' in sys.modules)"
+    code = "import sys, synth, synth.llm, synth.draft.llm, synth.synthesizer; print('litellm' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 

@@ -11,11 +11,11 @@ import pytest
 
 from synth import Synthesizer
 from synth.corpus import load_corpus
+from synth.draft.llm import OUTPUT_EXAMPLE, LLMDrafter, parse_reply
 from synth.errors import LLMError, SettingsError
-from synth.llm_draft import OUTPUT_EXAMPLE, LLMDrafter, parse_reply
 from synth.models import Hit, Paper
 from synth.render import to_json
-from synth.retrieval import BM25Retriever
+from synth.retrieve.bm25 import BM25Retriever
 from synth.templates import Prompts
 from synth.testing import FakeLLM
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from synth.corpus import load_corpus
-from synth.retrieval import BM25Index, BM25Retriever
+from synth.retrieve.bm25 import BM25Index, BM25Retriever
 from synth.text import terms
 
 
@@ -82,7 +82,7 @@ def test_ties_break_by_corpus_order(tmp_path: Path) -> None:
 
 
 def test_top_k_is_the_full_sort_prefix_with_ties_by_index() -> None:
-    from synth.retrieval import top_k
+    from synth.retrieve.bm25 import top_k
 
     rng = np.random.default_rng(1)
     scores = rng.integers(0, 5, size=500).astype(np.float32)  # many ties

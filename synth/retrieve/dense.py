@@ -21,7 +21,7 @@ from synth.corpus import Corpus
 from synth.errors import RetrievalError
 from synth.files import write_folder
 from synth.models import Hit
-from synth.retrieval import top_k
+from synth.retrieve.bm25 import top_k
 
 log = logging.getLogger(__name__)
 

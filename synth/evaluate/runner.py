@@ -11,148 +11,31 @@ import asyncio
 import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from synth._version import __version__
-from synth.errors import SettingsError, SynthError
-from synth.files import write_text
+from synth.errors import SettingsError
+from synth.evaluate.runlog import MANIFEST, RECORDS, append_record, latest_records, read_records, repair, write_json
+from synth.evaluate.suite import Query, Suite
 from synth.models import Section
 from synth.settings import Settings
 from synth.synthesizer import Synthesizer
 
 log = logging.getLogger(__name__)
 
-RECORDS, MANIFEST = "records.jsonl", "manifest.json"
 # Settings that change results; the others (home, cache, prompts folder path) do not.
 _IRRELEVANT = {"home", "cache", "strict"}
-
-
-@dataclass
-class Query:
-    """One query of a suite."""
-
-    id: str
-    text: str
-    gold: list[str] = field(default_factory=list)
-    exemplar: str | None = None  # a human-written section, when the suite has one
-    before: str | None = None  # cutoff date (YYYY-MM-DD)
-
-
-@dataclass
-class Suite:
-    """A folder with `queries.jsonl` and a corpus (`corpus.jsonl`, or `suite.json` naming one)."""
-
-    path: Path
-    queries: list[Query]
-    corpus: str
-
-    @classmethod
-    def load(cls, path: str | Path) -> Suite:
-        """Read a suite folder; a malformed query line is an error naming file and line."""
-        root = Path(path)
-        file = root / "queries.jsonl"
-        if not file.is_file():
-            raise SynthError(f"{root} is not a suite: {file} is missing")
-        queries = []
-        for n, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                queries.append(_query(json.loads(line)))
-            except (ValueError, KeyError, TypeError) as e:
-                raise SynthError(f"{file}:{n}: {e}") from e
-        ids = [q.id for q in queries]
-        if len(set(ids)) != len(ids):
-            raise SynthError(f"{file}: query ids must be unique")
-        corpus = root / "corpus.jsonl"
-        config = root / "suite.json"
-        if config.is_file():
-            named = str(json.loads(config.read_text(encoding="utf-8")).get("corpus", ""))
-            corpus_name = named if named == "sample" else str((root / named).resolve())
-        elif corpus.is_file():
-            corpus_name = str(corpus)
-        else:
-            raise SynthError(f"{root} has no corpus.jsonl and no suite.json naming a corpus")
-        return cls(path=root, queries=queries, corpus=corpus_name)
-
-
-def _query(data: dict[str, Any]) -> Query:
-    text = data.get("query") or "\n".join(x for x in (data.get("title"), data.get("abstract")) if x)
-    if not text or "id" not in data:
-        raise ValueError("a query needs an id and a query (or a title and abstract)")
-    gold = data.get("gold") or []
-    if isinstance(gold, str):  # some exports store the list as its repr
-        gold = json.loads(gold.replace("'", '"'))
-    return Query(
-        id=str(data["id"]),
-        text=text,
-        gold=[str(g) for g in gold],
-        exemplar=data.get("related_work"),
-        before=data.get("before") or data.get("date"),
-    )
-
-
-# -- run directory ----------------------------------------------------------------------------------------
 
 
 def settings_hash(settings: Settings) -> str:
     """A short hash of the settings that change results."""
     relevant = {k: v for k, v in settings.public().items() if k not in _IRRELEVANT}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def read_records(run: Path) -> list[dict[str, Any]]:
-    """The complete records of a run; a torn or corrupt line is skipped (and cut off before appending)."""
-    path = run / RECORDS
-    if not path.is_file():
-        return []
-    records = []
-    for line in path.read_bytes().split(b"\n"):
-        if not line.strip():
-            continue
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            log.warning("%s: discarding an incomplete record", path)
-    return records
-
-
-def _repair(path: Path) -> None:
-    """Cut a half-written last line, so the next append starts on a fresh line."""
-    if not path.is_file():
-        return
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        keep = data.rfind(b"\n") + 1
-        with path.open("r+b") as f:
-            f.truncate(keep)
-            f.flush()
-            os.fsync(f.fileno())
-        log.warning("%s: cut a half-written record left by an interrupted run", path)
-
-
-def append_record(path: Path, record: dict[str, Any]) -> None:
-    """Append one record as one write of a whole line, then fsync: the line is complete or absent."""
-    line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)  # the umask applies
-    try:
-        view = memoryview(line)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    write_text(path, json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def _manifest(synth: Synthesizer, suite: Suite) -> dict[str, Any]:
@@ -176,9 +59,6 @@ def _manifest(synth: Synthesizer, suite: Suite) -> dict[str, Any]:
     }
 
 
-# -- running ----------------------------------------------------------------------------------------------
-
-
 @dataclass
 class Run:
     """What a run produced: its records (one per query) and their summary."""
@@ -189,7 +69,7 @@ class Run:
     @property
     def summary(self) -> dict[str, Any]:
         """Means with 95% bootstrap intervals per metric, over successful queries."""
-        from synth.summary import summarise
+        from synth.evaluate.summary import summarise
 
         return summarise(self.records)
 
@@ -228,22 +108,16 @@ def evaluate(
         old = None
     if old:
         manifest["started"] = old.get("started", manifest["started"])
-    _write_json(run / MANIFEST, manifest)
-    _repair(run / RECORDS)
+    write_json(run / MANIFEST, manifest)
+    repair(run / RECORDS)
     done = {r["query_id"] for r in read_records(run)}
     todo = [q for q in suite.queries if q.id not in done]
     log.info("%s: %d queries done, %d to run", run, len(done), len(todo))
     _warm(synthesizer)
     asyncio.run(_run_all(synthesizer, todo, run, workers, timeout, manifest["settings_hash"], on_record))
     manifest["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-    _write_json(run / MANIFEST, manifest)
+    write_json(run / MANIFEST, manifest)
     return Run(path=run, records=latest_records(run))
-
-
-def latest_records(run: Path) -> list[dict[str, Any]]:
-    """One record per query (the last one written), in query-id order."""
-    latest = {r["query_id"]: r for r in read_records(run)}
-    return [latest[q] for q in sorted(latest)]
 
 
 def _warm(synth: Synthesizer) -> None:

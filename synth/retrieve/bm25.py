@@ -12,7 +12,6 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
@@ -39,14 +38,6 @@ def top_k(scores: np.ndarray, k: int, positive: bool = False) -> np.ndarray:
         kth = np.partition(scores[candidates], -k)[-k]
         candidates = candidates[scores[candidates] >= kth]
     return candidates[np.lexsort((candidates, -scores[candidates]))][:k]
-
-
-class Retriever(Protocol):
-    """Anything that ranks the papers of a corpus for a query."""
-
-    def search(self, query: str, k: int) -> list[Hit]:
-        """The k best hits for the query, best first; fewer when fewer papers match."""
-        ...
 
 
 @dataclass

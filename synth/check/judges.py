@@ -23,7 +23,7 @@ import numpy as np
 
 from synth.corpus import Corpus
 from synth.models import Paper, Verdict
-from synth.retrieval import BM25Index
+from synth.retrieve.bm25 import BM25Index
 from synth.text import split_sentences, terms
 
 if TYPE_CHECKING:

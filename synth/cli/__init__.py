@@ -161,7 +161,7 @@ def draft(
     else:
         _emit(render(section, fmt), output)  # type: ignore[arg-type]
         if report is not None:
-            from synth.grounding import report_markdown
+            from synth.check.report import report_markdown
 
             sys.stdout.write("\n" + report_markdown(report))
     if bib is not None:
@@ -204,7 +204,7 @@ def check_command(
     config: ConfigOpt = None,
 ) -> None:
     """Check every citation of a related-work text against the cited abstracts."""
-    from synth.grounding import report_markdown
+    from synth.check.report import report_markdown
     from synth.settings import Settings
     from synth.synthesizer import Synthesizer
 
@@ -307,8 +307,8 @@ def eval_run(
 ) -> None:
     """Draft and check every query of a suite; resumes where an interrupted run stopped."""
     from synth.evaluate import Suite, evaluate
+    from synth.evaluate.summary import summary_markdown
     from synth.settings import Settings
-    from synth.summary import summary_markdown
 
     settings = Settings.load(config, k=k, drafter=drafter, model=model, api_base=api_base, judge=judge)
     loaded = Suite.load(suite)
@@ -324,7 +324,7 @@ def _progress(total: int, out: Path) -> Any:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from synth.evaluate import latest_records
+    from synth.evaluate.runlog import latest_records
 
     @contextmanager
     def bar() -> Any:
@@ -349,8 +349,9 @@ def _progress(total: int, out: Path) -> Any:
 @eval_app.command("report")
 def eval_report(run: Annotated[Path, typer.Argument(help="A run folder.")]) -> None:
     """Print a run's summary table; write summary.json, queries.csv and (with matplotlib) metrics.png."""
-    from synth.evaluate import latest_records
-    from synth.summary import plot_run, records_csv, summarise, summary_markdown
+    from synth.evaluate.plots import plot_run
+    from synth.evaluate.runlog import latest_records
+    from synth.evaluate.summary import records_csv, summarise, summary_markdown
 
     records = latest_records(run)
     if not records:
@@ -369,8 +370,9 @@ def eval_compare(
     plot: Annotated[Path | None, typer.Option("--plot", help="Write a bar chart with intervals here (PNG).")] = None,
 ) -> None:
     """Compare runs side by side per metric, marking differences whose intervals do not overlap."""
-    from synth.evaluate import latest_records
-    from synth.summary import compare_markdown, plot_compare, summarise
+    from synth.evaluate.plots import plot_compare
+    from synth.evaluate.runlog import latest_records
+    from synth.evaluate.summary import compare_markdown, summarise
 
     summaries = {str(r): summarise(latest_records(r)) for r in runs}
     if any(s["queries"] == 0 for s in summaries.values()):
@@ -386,7 +388,7 @@ def eval_import(
     out: Annotated[Path, typer.Option("--out", "-o", help="Suite folder to write.")],
 ) -> None:
     """Turn the DeepScholar-bench dataset layout into a synth suite."""
-    from synth.deepscholar import import_deepscholar
+    from synth.evaluate.deepscholar import import_deepscholar
 
     stats = import_deepscholar(dataset, out)
     typer.echo(

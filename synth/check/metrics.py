@@ -18,9 +18,9 @@ from collections.abc import Callable
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from synth.citations import Document, Kind, parse
+from synth.check.judges import Judge
+from synth.check.parse import Document, Kind, parse
 from synth.corpus import Corpus
-from synth.judges import Judge
 from synth.models import GroundingReport, Paper, Section, SentenceCheck, Verdict
 from synth.text import normalise
 
@@ -126,41 +126,3 @@ def reference_coverage(cited: list[Paper], gold: list[str], corpus: Corpus) -> f
         )
 
     return round(sum(found(g) for g in gold) / len(gold), 4) if gold else 0.0
-
-
-def report_markdown(report: GroundingReport) -> str:
-    """A readable report: the metrics, then each sentence that fails with its citation and closest evidence."""
-
-    def pct(value: float | None) -> str:
-        return "n/a" if value is None else f"{value:.1%}"
-
-    counted = [s for s in report.sentences if not s.skipped]
-    lines = [
-        f"## Grounding report ({report.judge} judge, window ±{report.window})",
-        "",
-        "| metric | value |",
-        "|---|---|",
-        f"| citation precision | {pct(report.citation_precision)} |",
-        f"| citation precision, leave-one-out | {pct(report.citation_precision_loo)} |",
-        f"| claim coverage | {pct(report.claim_coverage)} |",
-        f"| citation recall (window 0) | {pct(report.citation_recall)} |",
-        f"| uncited sentences | {pct(report.uncited_rate)} |",
-        f"| invalid citations | {report.invalid_citations} |",
-        f"| sentences checked | {len(counted)} of {len(report.sentences)} (min {report.min_chars} characters) |",
-    ]
-    if report.never_cited is not None:
-        lines.append(f"| retrieved but never cited | {len(report.never_cited)} |")
-    if report.reference_coverage is not None:
-        lines.append(f"| reference coverage | {pct(report.reference_coverage)} |")
-    lines += ["", *[f"Note: {n}" for n in report.notes]]
-    failing = report.unsupported
-    if failing:
-        lines += [f"### Unsupported ({len(failing)})", ""]
-    for s in failing:
-        lines.append(f"- **Sentence {s.index + 1}:** {s.text}")
-        for paper, verdict in zip(s.cited, s.citations, strict=True):
-            mark = "supports" if verdict.supported else "does not support"
-            lines.append(f"  - `{paper}` {mark} it (score {verdict.score:.2f}); closest: “{verdict.evidence}”")
-        if not s.cited:
-            lines.append("  - cites nothing" + (f" (unresolved: {', '.join(s.unresolved)})" if s.unresolved else ""))
-    return "\n".join(lines).rstrip() + "\n"

@@ -1,12 +1,11 @@
-"""Hybrid retrieval: fuse the rankings of several retrievers, and filter hits by date."""
+"""Hybrid retrieval: fuse the rankings of several retrievers (reciprocal-rank or weighted scores)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from synth.dates import date_range
 from synth.models import Hit, Paper
-from synth.retrieval import Retriever
+from synth.retrieve import Retriever
 
 Method = Literal["rrf", "weighted"]
 
@@ -66,24 +65,3 @@ class HybridRetriever:
         else:
             fused = weighted_fusion([{h.paper.id: h.score for h in hits} for hits in results], self.weights)
         return fused_hits(results, fused, k)
-
-
-def within_dates(hits: list[Hit], before: str | None, after: str | None) -> tuple[list[Hit], int]:
-    """Hits published before `before` and on or after `after` (YYYY[-MM[-DD]]), re-ranked from 1.
-
-    Dates are compared as ranges: a paper dated only "2025" is before 2026-01-01 but not before
-    2025-04-01, since it may be later. A paper without a readable date is kept (there is no evidence it is
-    out of range); the second value counts those kept.
-    """
-    first = date_range(before)[0] if before else None
-    start = date_range(after)[0] if after else None
-    kept, undated = [], 0
-    for hit in hits:
-        when = hit.paper.date or (str(hit.paper.year) if hit.paper.year else None)
-        span = date_range(when, strict=False) if when else None
-        if span is None:
-            undated += 1
-        elif (first and span[1] >= first) or (start and span[0] < start):
-            continue
-        kept.append(hit)
-    return [h.model_copy(update={"rank": r}) for r, h in enumerate(kept, 1)], undated

@@ -12,10 +12,10 @@ import logging
 import re
 from typing import Any
 
-from synth.fusion import fused_hits, reciprocal_rank_fusion
 from synth.llm import LLM
 from synth.models import Hit
-from synth.retrieval import Retriever
+from synth.retrieve import Retriever
+from synth.retrieve.fusion import fused_hits, reciprocal_rank_fusion
 from synth.templates import Prompts
 
 log = logging.getLogger(__name__)
