@@ -48,6 +48,15 @@ class Paragraph(BaseModel):
     theme: str | None = Field(default=None, description="A few words naming the theme, when known.")
 
 
+class LeftOut(BaseModel):
+    """A retrieved paper the section does not cite, and why."""
+
+    id: str
+    title: str
+    score: float = Field(description="Its retrieval score.")
+    reason: str
+
+
 class Citation(BaseModel):
     """A cited paper with its number in the rendered section."""
 
@@ -87,6 +96,7 @@ class Section(BaseModel):
     heading_level: int = 2
     paragraphs: list[Paragraph]
     hits: list[Hit] = Field(default_factory=list, description="What retrieval returned, best first.")
+    left_out: list[LeftOut] = Field(default_factory=list, description="Retrieved papers deliberately not cited.")
     drafter: str = Field(default="extractive", description="Which drafter wrote the section.")
     issues: list[str] = Field(default_factory=list, description="Problems found and repaired while drafting.")
     usage: Usage = Field(default_factory=Usage)
@@ -126,6 +136,7 @@ class Verdict(BaseModel):
     score: float = Field(description="The judge's support score; supported when at or above its threshold.")
     papers: list[str] = Field(description="Ids of the papers judged together.")
     evidence: str = Field(default="", description="The abstract sentence (or title) that best matches the sentence.")
+    reason: str = Field(default="", description="Why it is unsupported, when the judge can say (empty when supported).")
 
 
 class SentenceCheck(BaseModel):

@@ -107,7 +107,7 @@ class TableJudge:
         self.table = table
         self.calls = 0
 
-    def support(self, sentence: str, papers: list[Paper]) -> Verdict:
+    def support(self, sentence: str, papers: list[Paper], *, query: str | None = None) -> Verdict:
         self.calls += 1
         ok = any(p.id in self.table.get(sentence.split()[0], set()) for p in papers)
         return Verdict(supported=ok, score=float(ok), papers=[p.id for p in papers], evidence="")
@@ -141,7 +141,7 @@ def test_each_metric_on_a_hand_built_example(corpus) -> None:
 def test_leave_one_out_forgives_a_citation_when_the_rest_cannot_stand_alone(corpus) -> None:
     # Together the two support; alone neither does: ALCE keeps both precise, cite-P counts both imprecise.
     class Together(TableJudge):
-        def support(self, sentence: str, papers: list[Paper]) -> Verdict:
+        def support(self, sentence: str, papers: list[Paper], *, query: str | None = None) -> Verdict:
             ok = len(papers) >= 2
             return Verdict(supported=ok, score=float(ok), papers=[p.id for p in papers], evidence="")
 

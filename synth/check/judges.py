@@ -40,8 +40,12 @@ class Judge(Protocol):
 
     name: str
 
-    def support(self, sentence: str, papers: list[Paper]) -> Verdict:
-        """Whether the papers, together, support the sentence."""
+    def support(self, sentence: str, papers: list[Paper], *, query: str | None = None) -> Verdict:
+        """Whether the papers, together, support the sentence.
+
+        `query` is the paper being written (title and abstract, or a topic), when known: a sentence that
+        describes it rather than the cited papers is not supported by them.
+        """
         ...
 
 
@@ -80,7 +84,7 @@ class OfflineJudge:
         scores: np.ndarray = self._last.scores
         return scores
 
-    def support(self, sentence: str, papers: list[Paper]) -> Verdict:
+    def support(self, sentence: str, papers: list[Paper], *, query: str | None = None) -> Verdict:
         """The best single-paper score among the papers; evidence from that paper's abstract."""
         if not papers:
             return Verdict(supported=False, score=0.0, papers=[], evidence="")
@@ -127,7 +131,7 @@ class LLMJudge:
         self.prompts = prompts or Prompts()
         self.trials = trials
 
-    def support(self, sentence: str, papers: list[Paper]) -> Verdict:
+    def support(self, sentence: str, papers: list[Paper], *, query: str | None = None) -> Verdict:
         """Majority of `trials` answers; an answer without a clear 1 or 0 counts as 0."""
         if not papers:
             return Verdict(supported=False, score=0.0, papers=[], evidence="")

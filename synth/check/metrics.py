@@ -34,8 +34,12 @@ def check(
     min_chars: int = 50,
     gold: list[str] | None = None,
     kind: Kind | None = None,
+    query: str | None = None,
 ) -> GroundingReport:
-    """Judge every citation of `source` against `corpus` and compute the grounding metrics."""
+    """Judge every citation of `source` against `corpus` and compute the grounding metrics.
+
+    `query` is the paper being written, when known; the judge treats it as a competitor of the cited papers.
+    """
     doc = source if isinstance(source, Document) else parse(source, corpus, kind)
     papers = corpus.by_id
     checks: list[SentenceCheck] = []
@@ -43,7 +47,7 @@ def check(
         check = SentenceCheck(index=i, text=s.text, cited=s.cited, unresolved=s.unresolved)
         check.skipped = len(s.text) < min_chars
         if not check.skipped:
-            support = _memo(judge, s.text)
+            support = _memo(judge, s.text, query)
             cited = [papers[c] for c in s.cited]
             check.citations = [support([p]) for p in cited]
             check.precise = [v.supported for v in check.citations]
@@ -80,7 +84,7 @@ def check(
     )
 
 
-def _memo(judge: Judge, text: str) -> Callable[[list[Paper]], Verdict]:
+def _memo(judge: Judge, text: str, query: str | None) -> Callable[[list[Paper]], Verdict]:
     """The judge's verdict on one sentence by a set of papers, asked once per set.
 
     Precision, recall, leave-one-out and coverage often ask about the same set (a one-citation sentence,
@@ -91,7 +95,7 @@ def _memo(judge: Judge, text: str) -> Callable[[list[Paper]], Verdict]:
     def support(papers: list[Paper]) -> Verdict:
         key = frozenset(p.id for p in papers)
         if key not in seen:
-            seen[key] = judge.support(text, papers)
+            seen[key] = judge.support(text, papers, query=query)
         return seen[key]
 
     return support
