@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fake_openai import Answer, FakeOpenAI
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PROVIDER_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "MISTRAL_API_KEY",
@@ -37,6 +39,13 @@ def _loopback(address: object) -> bool:
     return host in ("127.0.0.1", "localhost", "::1")
 
 
+_GIVEN: set[tuple[str, int]] = set()  # loopback servers the running test started itself
+
+
+def _given(address: object) -> bool:
+    return isinstance(address, tuple) and len(address) >= 2 and (str(address[0]), int(address[1])) in _GIVEN
+
+
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail any test that opens a network socket: cassettes replay above the socket layer.
@@ -44,9 +53,10 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     While re-recording (SYNTH_RECORD=1) the local model server on loopback is allowed, nothing else.
     """
     real_connect = socket.socket.connect
+    _GIVEN.clear()
 
     def guarded(self: socket.socket, address: object) -> object:
-        if self.family == socket.AF_UNIX or (RECORDING and _loopback(address)):
+        if self.family == socket.AF_UNIX or _given(address) or (RECORDING and _loopback(address)):
             return real_connect(self, address)
         raise NetworkAccessError(f"test tried to connect to {address!r}")
 
@@ -56,7 +66,7 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     real_create = socket.create_connection
 
     def refuse(address: object, *args: object, **kwargs: object) -> socket.socket:
-        if RECORDING and _loopback(address):
+        if _given(address) or (RECORDING and _loopback(address)):
             return real_create(address, *args, **kwargs)  # type: ignore[arg-type]
         raise NetworkAccessError(f"test tried to connect to {address!r}")
 
@@ -71,6 +81,34 @@ def _restore_logging() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+@pytest.fixture
+def allow_local() -> Iterator[Callable[[str, int], None]]:
+    """`allow_local(host, port)`: let this test connect to a server it started on loopback, nothing else."""
+
+    def allow(host: str, port: int) -> None:
+        assert _loopback((host, port)), "only loopback servers can be allowed"
+        _GIVEN.add((host, port))
+
+    yield allow
+    _GIVEN.clear()
+
+
+@pytest.fixture
+def fake_openai(allow_local: Callable[[str, int], None]) -> Iterator[Callable[..., FakeOpenAI]]:
+    """`fake_openai(Answer(...), ...)` starts a scripted OpenAI-compatible server this test may reach."""
+    servers: list[FakeOpenAI] = []
+
+    def start(*answers: Answer, **options: Any) -> FakeOpenAI:
+        server = FakeOpenAI(*answers, **options).__enter__()
+        servers.append(server)
+        allow_local(*server.address)
+        return server
+
+    yield start
+    for server in servers:
+        server.__exit__(None, None, None)
 
 
 @pytest.fixture

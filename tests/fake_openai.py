@@ -62,7 +62,8 @@ class FakeOpenAI:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        self.address: tuple[str, int] = ("127.0.0.1", int(self._server.server_address[1]))
+        self.base = f"http://127.0.0.1:{self.address[1]}/v1"
 
     def __enter__(self) -> FakeOpenAI:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
