@@ -62,16 +62,22 @@ def draft(query: str, corpus: str | None = None, **settings: Any) -> Section:
 
 
 def check(
-    source: str | Path | Section | dict[str, Any],
+    source: str | Path | Section | dict[str, Any] | None = None,
     corpus: str | Path | Corpus | None = None,
+    *,
+    text: str | None = None,
     judge: str = "offline",
     gold: list[str] | None = None,
+    query: str | None = None,
     **settings: Any,
 ) -> GroundingReport:
-    """Check the citations of a section, a synth JSON result, or a markdown/LaTeX file or text."""
+    """Check the citations of a file (`source`: .md, .tex, synth's .json), a Section, synth's JSON, or `text`.
+
+    A string `source` is always a file name; pass a text as `text=`. `query` is the paper being written.
+    """
     from synth.synthesizer import Synthesizer
 
-    return Synthesizer(corpus, judge=judge, **settings).check(source, gold=gold)
+    return Synthesizer(corpus, judge=judge, **settings).check(source, text=text, gold=gold, query=query)
 
 
 __all__ = [

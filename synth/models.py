@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -39,6 +41,9 @@ class Sentence(BaseModel):
 
     text: str = Field(description="The sentence without citation markers.")
     citations: list[str] = Field(default_factory=list, description="Cited paper ids, in order.")
+    about_query: bool = Field(
+        default=False, description="A sentence about the paper being written itself, which cites nothing by design."
+    )
 
 
 class Paragraph(BaseModel):
@@ -65,7 +70,7 @@ class Citation(BaseModel):
 
 
 class Usage(BaseModel):
-    """Tokens, cost and time spent in language-model calls."""
+    """Tokens, cost and time spent in language-model calls, in all and by stage."""
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -73,11 +78,18 @@ class Usage(BaseModel):
     latency_s: float = 0.0
     calls: int = Field(default=0, description="Calls answered by the model.")
     cached_calls: int = Field(default=0, description="Calls answered from the on-disk cache, at no cost.")
+    estimated_prompt_tokens: int = Field(
+        default=0, description="synth's own count of the prompts it sent, beside the server's `prompt_tokens`."
+    )
+    stages: dict[str, Usage] = Field(default_factory=dict, description="The same figures per stage.")
 
     def __add__(self, other: Usage) -> Usage:
         cost = (
             None if self.cost_usd is None and other.cost_usd is None else (self.cost_usd or 0) + (other.cost_usd or 0)
         )
+        stages = dict(self.stages)
+        for name, usage in other.stages.items():
+            stages[name] = stages[name] + usage if name in stages else usage
         return Usage(
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
@@ -85,7 +97,61 @@ class Usage(BaseModel):
             latency_s=self.latency_s + other.latency_s,
             calls=self.calls + other.calls,
             cached_calls=self.cached_calls + other.cached_calls,
+            estimated_prompt_tokens=self.estimated_prompt_tokens + other.estimated_prompt_tokens,
+            stages=stages,
         )
+
+    def in_stage(self, stage: str) -> Usage:
+        """This usage, also filed under `stage`."""
+        flat = self.model_copy(update={"stages": {}})
+        return self.model_copy(update={"stages": {stage: flat}})
+
+
+class CitationVerdict(BaseModel):
+    """What verification decided about one citation of one sentence."""
+
+    sentence: int = Field(description="Index of the sentence in reading order, after repair.")
+    paper: str = Field(description="The cited paper id (the replacement, when repaired).")
+    status: Literal["supported", "repaired", "removed", "unverified"]
+    score: float = Field(description="The judge's support score for this paper.")
+    evidence: str = Field(default="", description="The abstract sentence that best matches the sentence.")
+    replaced: str | None = Field(default=None, description="The paper it replaced, when repaired.")
+    reason: str = Field(default="", description="Why the original citation failed, when it did.")
+
+
+class Change(BaseModel):
+    """One change verification made to the text."""
+
+    kind: Literal["citation replaced", "citation removed", "sentence rewritten", "sentence dropped", "left uncited"]
+    sentence: int = Field(description="Index of the sentence in reading order, before repair.")
+    before: str
+    after: str | None = Field(default=None, description="The sentence after the change (None when dropped).")
+    papers_before: list[str] = Field(default_factory=list)
+    papers_after: list[str] = Field(default_factory=list)
+    reason: str = ""
+
+
+class Verification(BaseModel):
+    """Counts of what verification did, for the one-line summary."""
+
+    judge: str
+    citations: int = 0
+    supported: int = 0
+    repaired: int = 0
+    removed: int = 0
+    rewritten: int = 0
+    dropped: int = 0
+    left_uncited: int = 0
+
+    def summary(self) -> str:
+        """One line: "verified 41 citations (offline judge): 36 supported, 3 repaired, 2 removed; ..."."""
+        line = (
+            f"verified {self.citations} citations ({self.judge} judge): {self.supported} supported, "
+            f"{self.repaired} repaired, {self.removed} removed"
+        )
+        extra = [f"{n} sentences {what}" for n, what in ((self.rewritten, "rewritten"), (self.dropped, "dropped"),
+                                                         (self.left_uncited, "left without a citation")) if n]  # fmt: skip
+        return line + ("; " + ", ".join(extra) if extra else "")
 
 
 class Section(BaseModel):
@@ -97,6 +163,9 @@ class Section(BaseModel):
     paragraphs: list[Paragraph]
     hits: list[Hit] = Field(default_factory=list, description="What retrieval returned, best first.")
     left_out: list[LeftOut] = Field(default_factory=list, description="Retrieved papers deliberately not cited.")
+    verdicts: list[CitationVerdict] = Field(default_factory=list, description="Every citation's verdict, after repair.")
+    changes: list[Change] = Field(default_factory=list, description="Every change verification made.")
+    verification: Verification | None = Field(default=None, description="What verification did (None: not verified).")
     drafter: str = Field(default="extractive", description="Which drafter wrote the section.")
     issues: list[str] = Field(default_factory=list, description="Problems found and repaired while drafting.")
     usage: Usage = Field(default_factory=Usage)
@@ -176,6 +245,7 @@ class GroundingReport(BaseModel):
     reference_coverage: float | None = Field(default=None, description="Share of the gold references the text cites.")
     sentences: list[SentenceCheck]
     notes: list[str] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage, description="LLM calls the judge made (none for the offline judge).")
 
     @property
     def unsupported(self) -> list[SentenceCheck]:

@@ -131,19 +131,28 @@ def to_latex(section: Section) -> str:
 
 
 def to_bibtex(section: Section) -> str:
-    """BibTeX entries for exactly the papers the section cites, keyed as in `to_latex`."""
+    """BibTeX entries for exactly the papers the section cites, keyed as in `to_latex`, written by bibtexparser.
+
+    Text is LaTeX-encoded (accents, %, &) with math kept as written.
+    """
+    import bibtexparser
+    from bibtexparser import middlewares as mw
+    from bibtexparser.model import Entry, Field
+
     cited = [c.paper for c in section.citations]
     keys = cite_keys(cited)
-    entries = []
+    library = bibtexparser.Library()
     for p in cited:
-        fields = {"title": "{" + _bib_value(p.title) + "}", "author": " and ".join(map(_bib_value, p.authors))}
-        fields |= {"year": str(p.year or ""), "journal": _bib_value(p.venue or ""), "doi": p.doi or ""}
-        fields |= {"url": p.url or "", "abstract": _bib_value(p.abstract)}
-        body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields.items() if v)
-        entries.append(f"@{'article' if p.venue else 'misc'}{{{keys[p.id]},\n{body}\n}}\n")
-    return "\n".join(entries)
-
-
-def _bib_value(text: str) -> str:
-    # Unbalanced braces would break the entry; drop them rather than guess.
-    return text.replace("{", "").replace("}", "") if text.count("{") != text.count("}") else text
+        values = {
+            "title": p.title,
+            "author": " and ".join(p.authors),
+            "year": str(p.year or ""),
+            "journal": p.venue or "",
+            "doi": p.doi or "",
+            "url": p.url or "",
+            "abstract": p.abstract,
+        }
+        fields = [Field(k, v) for k, v in values.items() if v]
+        library.add(Entry("article" if p.venue else "misc", keys[p.id], fields))
+    encode = [mw.LatexEncodingMiddleware(keep_math=True, enclose_urls=False)]
+    return str(bibtexparser.write_string(library, prepend_middleware=encode))

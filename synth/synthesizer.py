@@ -1,4 +1,7 @@
-"""`Synthesizer`: the one object users touch. It wires corpus, retriever and drafter from settings."""
+"""`Synthesizer`: the one object users touch. It wires corpus, retriever, drafter, judge and model from settings.
+
+Async first: `adraft`, `asearch` and `acheck` hold the logic; `draft`, `search` and `check` run them.
+"""
 
 from __future__ import annotations
 
@@ -9,27 +12,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from synth.corpus import Corpus, load_corpus
-from synth.draft import Drafter
-from synth.draft.extractive import ExtractiveDrafter
 from synth.errors import SettingsError, SynthError
+from synth.llm.base import run_sync
 from synth.models import GroundingReport, Hit, Section
-from synth.retrieve import Retriever
-from synth.retrieve.bm25 import BM25Retriever
 from synth.settings import Settings
 
 if TYPE_CHECKING:  # annotations only: importing these costs start-up time a plain draft does not need
     from synth.check.judges import Judge
-    from synth.llm import LLM
+    from synth.draft import Drafter
+    from synth.llm.base import LLM
+    from synth.retrieve import Retriever
+    from synth.retrieve.index import CorpusIndex
+    from synth.templates import Prompts
 
 log = logging.getLogger(__name__)
 
 
 class Synthesizer:
-    """Retrieve, draft and render related-work sections.
+    """Retrieve, draft, check and repair related-work sections.
 
-    Every stage can be passed in (a `Corpus`, a `Retriever`, a `Drafter`, an `LLM`); what is not passed is
-    built from `settings`, itself built from keyword overrides, SYNTH_* variables and the config file.
-    `drafter="llm"` or `retriever="bm25"` (a name, not an object) is a setting like any other.
+    Every stage can be passed in (a `Corpus`, a `Retriever`, a `Drafter`, a `Judge`, an `LLM`); what is not
+    passed is built from `settings`, themselves built from keyword overrides (`k=20, model="gpt-4o-mini"`),
+    SYNTH_* variables and the config file. A stage given by name (`retriever="bm25"`) is a setting.
 
     >>> s = Synthesizer(corpus="papers.jsonl", k=20)      # doctest: +SKIP
     >>> print(s.draft("program synthesis from examples").markdown)  # doctest: +SKIP
@@ -48,28 +52,25 @@ class Synthesizer:
     ) -> None:
         if isinstance(corpus, (str, Path)):
             overrides["corpus"] = str(corpus)
-        # A name ("llm", "bm25") is a setting; an object is the stage itself.
-        if isinstance(drafter, str):
-            overrides["drafter"], drafter = drafter, None
-        if isinstance(retriever, str):
-            overrides["retriever"], retriever = retriever, None
-        if isinstance(judge, str):
-            overrides["judge"], judge = judge, None
-        if settings is None:
-            settings = Settings.load(**overrides)
-        elif overrides:
-            settings = Settings(**{**settings.model_dump(), **overrides})
-        self.settings = settings
+        for name, stage in (("drafter", drafter), ("retriever", retriever), ("judge", judge)):
+            if isinstance(stage, str):
+                overrides[name] = stage
+        self.settings = Settings.load(**overrides) if settings is None else settings.updated(**overrides)
         if isinstance(corpus, Corpus):
             self.corpus = corpus  # fills the cached property
-        if retriever is not None:
+        if retriever is not None and not isinstance(retriever, str):
             self.retriever = retriever
-        if drafter is not None:
+        if drafter is not None and not isinstance(drafter, str):
             self.drafter = drafter
-        if llm is not None:
-            self.llm = llm
-        if judge is not None:
+        if judge is not None and not isinstance(judge, str):
             self.judge = judge
+        if llm is not None:
+            from synth.llm.wrappers import Accounted
+
+            # Every call a stage makes is counted, also for a model passed in.
+            self.llm = llm if isinstance(llm, Accounted) else Accounted(llm)
+
+    # -- stages, built on first use -----------------------------------------------------------------------
 
     @cached_property
     def corpus(self) -> Corpus:
@@ -77,158 +78,215 @@ class Synthesizer:
         return load_corpus(self.settings.corpus, strict=self.settings.strict)
 
     @cached_property
-    def retriever(self) -> Retriever:
-        """The retriever named by the settings, with LLM query expansion when asked for and a model is set."""
-        base = self._base_retriever()
-        if self.settings.llm_queries and self.llm is not None:
-            from synth.retrieve.expand import ExpandedRetriever
-            from synth.templates import Prompts
+    def index(self) -> CorpusIndex:
+        """The corpus's indexes, cached under SYNTH_HOME and shared by retrieval and the offline judge."""
+        from synth.retrieve.index import CorpusIndex
 
-            return ExpandedRetriever(
-                base, self.llm, n=self.settings.llm_queries, prompts=Prompts(self.settings.prompts)
-            )
-        return base
+        return CorpusIndex(self.corpus, self.settings.home / "indexes")
 
-    def _base_retriever(self) -> Retriever:
-        """The retriever named by the settings, its indexes cached under SYNTH_HOME."""
-        from synth.retrieve.dense import DenseRetriever, dense_available
-        from synth.retrieve.fusion import HybridRetriever
+    @cached_property
+    def prompts(self) -> Prompts:
+        """The prompt templates: the shipped ones, overridden file by file from the `prompts` setting."""
+        from synth.templates import Prompts
 
-        s, cache = self.settings, self.settings.home / "indexes"
-        name = s.retriever if s.retriever != "auto" else ("hybrid" if dense_available() else "bm25")
-        if name == "bm25":
-            return BM25Retriever(self.corpus, cache_dir=cache, prf=s.prf)
-        dense = DenseRetriever(self.corpus, cache_dir=cache, embeddings=s.embeddings)
-        if name == "dense":
-            return dense
-        return HybridRetriever([BM25Retriever(self.corpus, cache_dir=cache, prf=s.prf), dense], method=s.fusion)
+        return Prompts(self.settings.llm.prompts)
 
     @cached_property
     def llm(self) -> LLM | None:
-        """The language model named by the settings (reached through litellm), or None."""
+        """The language model named by the settings, with retries, cache and accounting; None without one."""
         s = self.settings
-        if not s.model:
+        if not s.llm.model:
             return None
-        from synth.llm import LiteLLM
+        from synth.llm import make_llm
 
-        return LiteLLM(
-            s.model,
-            api_base=s.api_base,
-            temperature=s.temperature,
-            max_tokens=s.max_output_tokens,
-            timeout=s.timeout,
-            max_retries=s.max_retries,
-            json_mode=s.json_mode,
-            cache_dir=s.home / "llm-cache" if s.cache else None,
-        )
+        return make_llm(s.llm, cache_dir=s.home / "llm-cache" if s.llm.cache else None)
+
+    def require_llm(self, what: str) -> LLM:
+        """The model, or a SettingsError saying that `what` needs one."""
+        if self.llm is None:
+            raise SettingsError(f"{what} needs a model: set --model or SYNTH_MODEL")
+        return self.llm
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        """The retriever named by the settings, with LLM query expansion when asked for and a model is set."""
+        from synth.retrieve import RETRIEVERS, auto_retriever
+
+        r = self.settings.retrieval
+        base = RETRIEVERS[auto_retriever() if r.retriever == "auto" else r.retriever](self)
+        if r.llm_queries and self.llm is not None:
+            from synth.retrieve.expand import ExpandedRetriever
+
+            return ExpandedRetriever(base, self.llm, n=r.llm_queries, prompts=self.prompts)
+        return base
 
     @cached_property
     def drafter(self) -> Drafter:
-        """The LLM drafter when a model is configured (or asked for), else the offline extractive one."""
-        s = self.settings
-        if s.drafter == "extractive" or (s.drafter == "auto" and self.llm is None):
-            return ExtractiveDrafter()
-        if self.llm is None:
-            raise SettingsError("--drafter llm needs a model: set --model or SYNTH_MODEL")
-        from synth.draft.llm import LLMDrafter
-        from synth.templates import Prompts
+        """The LLM pipeline when a model is set (or asked for), else the offline extractive drafter."""
+        from synth.draft import PIPELINES, extractive_drafter
 
-        return LLMDrafter(
-            self.llm,
-            prompts=Prompts(s.prompts),
-            words=s.words,
-            style=s.style,
-            context_window=s.context_window,
-            reserve_tokens=s.max_output_tokens,
-        )
+        d = self.settings.draft
+        if d.drafter == "extractive" or (d.drafter == "auto" and self.llm is None):
+            return extractive_drafter(self)
+        return PIPELINES[d.pipeline](self)
 
     @cached_property
     def judge(self) -> Judge:
-        """The judge named by the settings: offline (sharing the retrieval index) or the LLM."""
-        from synth.check.judges import LLMJudge, OfflineJudge
+        """The judge named by the settings (offline by default, sharing the corpus index)."""
+        from synth.check import JUDGES
 
-        if self.settings.judge == "llm":
-            if self.llm is None:
-                raise SettingsError("--judge llm needs a model: set --model or SYNTH_MODEL")
-            from synth.templates import Prompts
-
-            return LLMJudge(self.llm, Prompts(self.settings.prompts), trials=self.settings.judge_trials)
-        retriever = getattr(self.retriever, "base", self.retriever)
-        parts = getattr(retriever, "retrievers", [retriever])
-        index = next((r.index for r in parts if isinstance(r, BM25Retriever)), None)  # reuse, do not rebuild
-        return OfflineJudge(self.corpus, index=index)
-
-    def check(self, source: str | Path | Section | dict[str, Any], gold: list[str] | None = None) -> GroundingReport:
-        """Check every citation of a section, a file or a text against this synthesizer's corpus."""
-        from synth.check.metrics import check
-
-        s = self.settings
-        return check(source, self.corpus, self.judge, window=s.window, min_chars=s.min_chars, gold=gold)
+        return JUDGES[self.settings.check.judge](self)
 
     @property
     def uses_llm(self) -> bool:
         """Whether drafting will call a language model."""
         return self.drafter.name != "extractive"
 
-    def search(self, query: str, k: int | None = None) -> list[Hit]:
-        """The k best papers for the query (k from settings), within the date range when one is set."""
-        return self._search(_clean_query(query), k)[0]
+    # -- the work -----------------------------------------------------------------------------------------
 
-    def _search(self, query: str, k: int | None) -> tuple[list[Hit], list[str]]:
-        k = k or self.settings.k
-        s = self.settings
-        if not (s.before or s.after):
-            return self.retriever.search(query, k), []
+    async def asearch(
+        self, query: str, k: int | None = None, *, before: str | None = None
+    ) -> tuple[list[Hit], list[str]]:
+        """The k best papers for the query within the date range, and notes on what the filter did."""
+        query = _clean_query(query)
+        k = k or self.settings.retrieval.k
+        r = self.settings.retrieval
+        before = before or r.before
+        search = getattr(self.retriever, "asearch", None)
+        if not (before or r.after):
+            return (await search(query, k) if search else self.retriever.search(query, k)), []
         from synth.retrieve.filters import within_dates
 
-        hits, undated = within_dates(self.retriever.search(query, len(self.corpus)), s.before, s.after)
-        return hits[:k], [f"date filter: {undated} papers without a date were kept"] if undated else []
+        everything = len(self.corpus)
+        found = await search(query, everything) if search else self.retriever.search(query, everything)
+        hits = within_dates(found, before, r.after)[0][:k]
+        unsure = within_dates(hits, before, r.after)[1]  # of the papers returned, those not surely in range
+        note = (
+            f"date filter: {unsure} of the {len(hits)} papers have no date precise enough to be sure they are in range"
+        )
+        return hits, [note] if unsure else []
 
-    def draft(self, query: str, k: int | None = None) -> Section:
-        """Retrieve papers for the query and draft a cited section from them."""
-        query, drafter, hits, started = self._retrieve(query, k)
-        section = drafter.draft(query, hits)
-        return self._finish(query, drafter, hits, section, started)
+    def search(self, query: str, k: int | None = None) -> list[Hit]:
+        """The k best papers for the query (k from settings), within the date range when one is set."""
+        return run_sync(self.asearch(query, k))[0]
 
-    async def adraft(self, query: str, k: int | None = None) -> Section:
-        """`draft` for concurrent use: the LLM call does not block the event loop."""
-        query, drafter, hits, started = self._retrieve(query, k)
-        import asyncio
+    async def adraft(self, query: str, k: int | None = None, *, before: str | None = None) -> Section:
+        """Retrieve papers for the query and draft a cited section from them.
 
-        adraft = getattr(drafter, "adraft", None)
-        if adraft is not None:
-            section = await adraft(query, hits)
-        else:  # an offline drafter: run it beside the loop
-            section = await asyncio.to_thread(drafter.draft, query, hits)
-        return self._finish(query, drafter, hits, section, started)
+        `before` overrides the date cutoff for this query (an evaluation suite gives one per query).
+        """
+        from synth.llm import metering, preflight
 
-    def _retrieve(self, query: str, k: int | None) -> tuple[str, Drafter, list[Hit], tuple[float, float, list[str]]]:
         query = _clean_query(query)
         drafter = self.drafter  # resolve first: a misconfigured drafter fails before any work
-        t0 = time.perf_counter()
-        hits, notes = self._search(query, k)
-        if not hits:
-            raise SynthError(f"no paper in {self.corpus.source} matches the query; try other words")
-        return query, drafter, hits, (t0, time.perf_counter(), notes)
-
-    def _finish(
-        self, query: str, drafter: Drafter, hits: list[Hit], section: Section, started: tuple[float, float, list[str]]
-    ) -> Section:
-        t0, t1, notes = started
-        t2 = time.perf_counter()
-        timings = {**section.timings, "retrieval_s": t1 - t0, "draft_s": t2 - t1, "llm_s": section.usage.latency_s}
+        preflight(self.settings.llm)  # a missing key fails now, not after retrieval
+        with metering() as meter:
+            t0 = time.perf_counter()
+            hits, notes = await self.asearch(query, k, before=before)
+            if not hits:
+                raise SynthError(f"no paper in {self.corpus.source} matches the query; try other words")
+            t1 = time.perf_counter()
+            section = await drafter.adraft(query, hits)
+            t2 = time.perf_counter()
+            if self.settings.draft.verify:
+                section = await self._verify(section, hits, query)
+            t3 = time.perf_counter()
+        timings = {
+            **section.timings,
+            "retrieval_s": t1 - t0,
+            "draft_s": t2 - t1,
+            "verify_s": t3 - t2,
+            "llm_s": meter.usage.latency_s,
+        }
         return section.model_copy(
             update={
                 "query": query,
                 "hits": hits,
                 "drafter": drafter.name,
                 "issues": [*notes, *section.issues],
-                "heading": self.settings.heading,
-                "heading_level": self.settings.heading_level,
+                "heading": self.settings.draft.heading,
+                "heading_level": self.settings.draft.heading_level,
                 "timings": timings,
+                "usage": meter.usage,
                 "settings": self.settings.public(),
             }
         )
+
+    async def _verify(self, section: Section, hits: list[Hit], query: str) -> Section:
+        """Judge every citation of a draft and repair what fails; verdicts and changes travel with the section."""
+        from synth.check.repair import repair
+        from synth.check.rewrite import LLMRewriter
+        papers = {h.paper.id: h.paper for h in hits}
+        judge = self.judge
+        costly = getattr(judge, "name", "") != "offline"
+        result = await repair(
+            section.sentences,
+            judge=judge,
+            papers=papers,
+            candidates=list(papers.values()),
+            query=query,
+            rewriter=LLMRewriter(self.llm, self.prompts) if self.llm is not None and self.uses_llm else None,
+            drop_unsupported=True,
+            max_candidates=5 if costly else None,
+        )
+        repaired = iter(result.sentences)
+        paragraphs = []
+        for paragraph in section.paragraphs:
+            kept = [s for s in (next(repaired) for _ in paragraph.sentences) if s is not None]
+            if kept:
+                paragraphs.append(paragraph.model_copy(update={"sentences": kept}))
+        return section.model_copy(
+            update={
+                "paragraphs": paragraphs,
+                "verdicts": result.verdicts,
+                "changes": result.changes,
+                "verification": result.verification,
+            }
+        )
+
+    def draft(self, query: str, k: int | None = None, *, before: str | None = None) -> Section:
+        """Retrieve papers for the query and draft a cited section from them."""
+        return run_sync(self.adraft(query, k, before=before))
+
+    async def acheck(
+        self,
+        source: str | Path | Section | dict[str, Any] | None = None,
+        *,
+        text: str | None = None,
+        gold: list[str] | None = None,
+        query: str | None = None,
+    ) -> GroundingReport:
+        """Check every citation of a section, synth's JSON, or a file (`source`) or a `text`, against the corpus.
+
+        `query` is the paper being written, when known: the judge treats it as a competitor of the cited
+        papers. A Section brings its own.
+        """
+        import asyncio
+
+        from synth.check.metrics import check
+        from synth.check.parse import read_source
+        from synth.llm import metering
+
+        doc = read_source(source, text, self.corpus)
+        query = query or (source.query if isinstance(source, Section) else None) or doc.query
+        s = self.settings.check
+        judge = self.judge
+        with metering() as meter:
+            report = await asyncio.to_thread(
+                check, doc, self.corpus, judge, window=s.window, min_chars=s.min_chars, gold=gold, query=query
+            )
+        return report.model_copy(update={"usage": meter.usage})
+
+    def check(
+        self,
+        source: str | Path | Section | dict[str, Any] | None = None,
+        *,
+        text: str | None = None,
+        gold: list[str] | None = None,
+        query: str | None = None,
+    ) -> GroundingReport:
+        """Check every citation of a section, synth's JSON, or a file (`source`) or a `text`, against the corpus."""
+        return run_sync(self.acheck(source, text=text, gold=gold, query=query))
 
 
 def _clean_query(query: str) -> str:

@@ -63,6 +63,13 @@ class Prompts:
             return str(self._env.get_template(f"{name}.j2").render(**variables)).strip()
         except TemplateError as e:
             raise SettingsError(f"prompt template {name}.j2: {e}") from e
+        except (RecursionError, MemoryError, OverflowError) as e:  # a user template that recurses or explodes
+            raise SettingsError(f"prompt template {name}.j2 could not be rendered ({type(e).__name__})") from e
+
+    def hashes(self) -> dict[str, str]:
+        """sha256 of every template in use (an override replaces the shipped file of its name)."""
+        names = sorted({p.stem for d in self.dirs for p in Path(d).glob("*.j2")})
+        return {name: self.source_hash(name) for name in names}
 
     def source_hash(self, name: str) -> str:
         """sha256 of the template file actually used, for reproducible run manifests."""

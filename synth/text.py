@@ -62,23 +62,26 @@ _ABBREVIATIONS = frozenset(
     st jr sr inc ltd co corp dept univ ch app def thm lem prop cor ex est viz""".split()
 )
 _BOUNDARY = re.compile(r"[.!?]+[\"')\]]*\s+")
+_NEXT_WORD = re.compile(r"\S{0,64}")
+_LOOK = 64  # characters inspected on either side of a boundary: enough for any word, and keeps this linear
 
 
-def split_sentences(text: str) -> list[str]:
-    """Split prose into sentences, surviving "et al.", "e.g.", "Eq. 3", decimals and "v1.2".
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text`, surviving "et al.", "e.g.", "Eq. 3", decimals and "v1.2".
 
-    A boundary is end punctuation followed by whitespace, except after a known abbreviation, an
-    initial ("J. Smith"), or an enumerator such as "(i)." and when the next token starts in lower case.
+    A boundary is end punctuation followed by whitespace, except after a known abbreviation, an initial
+    ("J. Smith"), or an enumerator such as "(i)." and when the next token starts in lower case. Each
+    boundary looks at a bounded window around it, so the time is linear in the text's length.
     """
-    text = " ".join(text.split())
-    sentences: list[str] = []
+    spans: list[tuple[int, int]] = []
     start = 0
     for m in _BOUNDARY.finditer(text):
         end = m.end()
-        before = text[start : m.start()].split()
-        last = before[-1].lower().rstrip(".") if before else ""
+        window = text[max(start, m.start() - _LOOK) : m.start()]
+        last = window.rsplit(None, 1)[-1].lower().rstrip(".") if window.strip() else ""
         after = text[end : end + 1]
-        next_word = text[end:].split(" ", 1)[0].lower().strip("\"'(")
+        following = _NEXT_WORD.match(text, end)
+        next_word = following.group().lower().strip("\"'(") if following else ""
         initial = len(last) == 1 and last.isalpha() and next_word not in STOPWORDS  # "J. Smith", not "X. We"
         if m.group().startswith(".") and (
             last in _ABBREVIATIONS
@@ -88,9 +91,21 @@ def split_sentences(text: str) -> list[str]:
             continue
         if after and (after.islower() or after.isdigit()):
             continue  # "Eq. 3", "approx. five": lower case or a number rarely starts a sentence
-        sentences.append(text[start:end].strip())
+        spans.append(_strip_span(text, start, m.start() + len(m.group().rstrip())))
         start = end
-    tail = text[start:].strip()
-    if tail:
-        sentences.append(tail)
-    return [s for s in sentences if s]
+    if text[start:].strip():
+        spans.append(_strip_span(text, start, len(text)))
+    return [(a, b) for a, b in spans if b > a]
+
+
+def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of `text` (see `sentence_spans`), each with its whitespace folded to single spaces."""
+    return [" ".join(text[a:b].split()) for a, b in sentence_spans(text)]

@@ -27,7 +27,7 @@ def test_draft_on_a_corpus_file(fixtures: Path) -> None:
     assert len(section.hits) == 5 and section.hits[0].rank == 1
     assert {c.paper.id for c in section.citations} <= {h.paper.id for h in section.hits}
     assert "[1]" in section.markdown and "References" in section.markdown
-    assert section.settings["k"] == 5 and "retrieval_s" in section.timings
+    assert section.settings["retrieval"]["k"] == 5 and "retrieval_s" in section.timings
 
 
 def test_module_level_draft_uses_the_sample_corpus() -> None:
@@ -44,7 +44,7 @@ def test_stages_can_be_injected(fixtures: Path) -> None:
     class Echo:
         name = "echo"
 
-        def draft(self, query: str, hits: list[Hit]) -> Section:
+        async def adraft(self, query: str, hits: list[Hit]) -> Section:
             return Section(
                 query=query, paragraphs=[Paragraph(sentences=[Sentence(text=query, citations=[hits[0].paper.id])])]
             )

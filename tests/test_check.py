@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 import synth
 from synth.check.judges import LLMJudge, OfflineJudge, parse_vote
 from synth.check.metrics import check, reference_coverage
-from synth.check.parse import parse
+from synth.check.parse import parse_text, read_source
 from synth.check.report import report_markdown
 from synth.cli import app
 from synth.corpus import load_corpus
@@ -51,7 +51,7 @@ REFS = """
     ],
 )
 def test_markdown_markers(corpus, sentence: str, cited: list[str], unresolved: list[str]) -> None:
-    doc = parse("## Related Work\n\n" + sentence + "\n" + REFS, corpus, kind="markdown")
+    doc = parse_text("## Related Work\n\n" + sentence + "\n" + REFS, corpus, kind="markdown")
     assert len(doc.sentences) == 1
     s = doc.sentences[0]
     assert (s.cited, s.unresolved) == (cited, unresolved)
@@ -69,19 +69,19 @@ def test_markdown_markers(corpus, sentence: str, cited: list[str], unresolved: l
     ],
 )
 def test_latex_and_pandoc_markers(corpus, text: str, cited: list[str], unresolved: list[str]) -> None:
-    doc = parse("\\section{Related Work}\n" + text, corpus, kind="latex" if "\\" in text else "markdown")
+    doc = parse_text("\\section{Related Work}\n" + text, corpus, kind="latex" if "\\" in text else "markdown")
     assert (doc.sentences[0].cited, doc.sentences[0].unresolved) == (cited, unresolved)
 
 
 def test_numbers_without_a_references_list_are_unresolved(corpus) -> None:
-    doc = parse("Something is claimed here [1].", corpus, kind="markdown")
+    doc = parse_text("Something is claimed here [1].", corpus, kind="markdown")
     assert doc.sentences[0].unresolved == ["1"] and doc.sentences[0].cited == []
     assert doc.notes == ["the text has [n] citations but no References list to resolve them"]
 
 
 def test_sentence_splitting_keeps_abbreviations(corpus) -> None:
     text = "Smith et al. [1] show e.g. a 3.5 point gain in Eq. 2 of v1.2. Others disagree [2].\n" + REFS
-    doc = parse(text, corpus, kind="markdown")
+    doc = parse_text(text, corpus, kind="markdown")
     assert [s.cited for s in doc.sentences] == [["synth1"], ["synth2"]]
 
 
@@ -90,7 +90,7 @@ def test_synth_json_and_section(corpus) -> None:
     from synth.render import to_json
 
     for source in (section, to_json(section)):
-        doc = parse(source, corpus)
+        doc = read_source(source, None, corpus)
         assert [s.cited for s in doc.sentences] == [s.citations for s in section.sentences]
         assert doc.retrieved == [h.paper.id for h in section.hits]
 

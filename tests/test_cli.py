@@ -48,7 +48,7 @@ def test_draft_json_from_query_file_and_latex_with_bib(run, tmp_path: Path, fixt
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
     assert data["query"].startswith("Neural program synthesis") and len(data["hits"]) == 3
-    assert data["settings"]["k"] == 3
+    assert data["settings"]["retrieval"]["k"] == 3
 
     tex, bib = tmp_path / "rw.tex", tmp_path / "rw.bib"
     result = run(

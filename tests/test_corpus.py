@@ -142,3 +142,18 @@ def test_csv_without_an_abstract_column_names_the_columns_it_found(tmp_path: Pat
         CorpusError, match=r"papers.csv: no 'abstract' column in the header \(found: 'title', 'summary', 'year'\)"
     ):
         load_corpus(path)
+
+
+def test_bibtex_accents_and_author_lists_are_decoded_by_bibtexparser(tmp_path: Path) -> None:
+    bib = tmp_path / "refs.bib"
+    bib.write_text(
+        "@article{mueller2020,\n"
+        '  title = {A {S}tudy of {M}{\\"u}ller\'s Method},\n'
+        "  author = {M{\\\"u}ller, Hans and de la Fuente, Ana and Jos{\\'e} Garc{\\'\\i}a},\n"
+        "  abstract = {We show that 50\\% of the gains come from \\emph{one} change.},\n"
+        "  year = 2020\n}\n"
+    )
+    (paper,) = load_corpus(bib).papers
+    assert paper.title == "A Study of Müller's Method"
+    assert paper.authors == ["Hans Müller", "Ana de la Fuente", "José García"]
+    assert paper.abstract == "We show that 50% of the gains come from one change." and paper.id == "mueller2020"

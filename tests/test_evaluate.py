@@ -70,7 +70,7 @@ def test_run_writes_one_record_per_query_and_a_manifest(tmp_path: Path) -> None:
     assert sorted(r["query_id"] for r in run.records) == ["s1", "s2", "s3", "s4", "s5"]
     assert all(r["ok"] and r["metrics"]["citation_precision"] == 1.0 for r in run.records)
     record = run.records[0]
-    assert {"section", "verdicts", "usage", "timing", "settings_hash"} <= set(record)
+    assert {"section", "verdicts", "usage", "timing", "fingerprint"} <= set(record)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["queries"] == 5 and manifest["finished"] and manifest["corpus_fingerprint"]
     assert run.summary["succeeded"] == 5 and run.summary["failed"] == 0
@@ -82,10 +82,10 @@ def test_run_writes_one_record_per_query_and_a_manifest(tmp_path: Path) -> None:
 
 def test_a_failing_query_is_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
     class Flaky(FakeLLM):
-        def _next(self, messages):  # fails for one topic only
+        async def acomplete(self, messages, **options):  # fails for one topic only
             if "<query>\nweb agents\n</query>" in messages[1]["content"]:
                 raise RuntimeError("the model fell over")
-            return super()._next(messages)
+            return await super().acomplete(messages, **options)
 
     suite = make_suite(tmp_path, 5)
     synth = Synthesizer(corpus="sample", llm=Flaky(REPLY, repeat=True), k=3)
@@ -120,11 +120,11 @@ def test_workers_really_run_concurrently(tmp_path: Path) -> None:
     class Counting(FakeLLM):
         in_flight = peak = 0
 
-        async def acomplete(self, messages, *, schema=None):
+        async def acomplete(self, messages, **options):
             Counting.in_flight += 1
             Counting.peak = max(Counting.peak, Counting.in_flight)
             try:
-                return await super().acomplete(messages, schema=schema)
+                return await super().acomplete(messages, **options)
             finally:
                 Counting.in_flight -= 1
 
@@ -221,12 +221,12 @@ def test_cli_run_report_compare(tmp_path: Path) -> None:
     assert "5 of 5 queries succeeded" in result.stdout
     runner.invoke(app, ["eval", "run", str(SAMPLE), "--out", str(b), "--drafter", "extractive", "-k", "4"])
     result = runner.invoke(app, ["eval", "report", str(a)])
-    assert result.exit_code == 0 and "| citation_precision |" in result.stdout
+    assert result.exit_code == 0 and "| citation_precision ↑ |" in result.stdout
     rows = list(csv.DictReader((a / "queries.csv").read_text().splitlines()))
     assert [r["query_id"] for r in rows] == ["s1", "s2", "s3", "s4", "s5"]
     assert json.loads((a / "summary.json").read_text())["succeeded"] == 5
     result = runner.invoke(app, ["eval", "compare", str(a), str(b)])
-    assert result.exit_code == 0 and str(a) in result.stdout and "| words |" in result.stdout
+    assert result.exit_code == 0 and str(a) in result.stdout and "| words ↑ |" in result.stdout
     result = runner.invoke(app, ["eval", "run", str(SAMPLE), "--out", str(a), "--drafter", "extractive", "-k", "3"])
     assert result.exit_code == 1 and "other settings" in result.stderr
     result = runner.invoke(app, ["eval", "report", str(tmp_path / "empty")])

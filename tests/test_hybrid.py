@@ -207,11 +207,19 @@ def test_llm_queries_find_what_the_query_alone_misses(fixtures: Path) -> None:
 
 
 def test_failed_expansion_falls_back_to_the_query(fixtures: Path) -> None:
+    from synth.errors import LLMRejected, LLMServerError
     from synth.testing import FakeLLM
 
-    synth = Synthesizer(corpus=str(fixtures / "papers.jsonl"), k=3, llm=FakeLLM(), llm_queries=2)  # no reply left
+    down = FakeLLM(LLMServerError("the server failed"))
+    synth = Synthesizer(corpus=str(fixtures / "papers.jsonl"), k=3, llm=down, llm_queries=2)
     alone = Synthesizer(corpus=str(fixtures / "papers.jsonl"), k=3).search("program synthesis")
     assert [h.paper.id for h in synth.search("program synthesis")] == [h.paper.id for h in alone]
+    # A wrong key is no reason to go on without expansion: every later call would fail the same way.
+    wrong_key = FakeLLM(LLMRejected("HTTP 401", fatal=True))
+    with pytest.raises(LLMRejected, match="401"):
+        Synthesizer(corpus=str(fixtures / "papers.jsonl"), k=3, llm=wrong_key, llm_queries=2).search(
+            "program synthesis"
+        )
 
 
 def test_dates_are_compared_as_ranges_not_strings() -> None:
@@ -221,12 +229,15 @@ def test_dates_are_compared_as_ranges_not_strings() -> None:
         Hit(paper=_p("timestamp", date="2025-03-31T23:59:00Z"), score=1, rank=3),
         Hit(paper=_p("unreadable", date="sometime"), score=0.5, rank=4),  # no readable date: kept, counted
     ]
-    kept, undated = within_dates(hits, before="2025-04-01", after=None)
-    assert [h.paper.id for h in kept] == ["march", "timestamp", "unreadable"] and undated == 1
-    kept, _ = within_dates(hits, before="2026", after="2025-03-15")  # "2025" may be earlier than 15 March
-    assert [h.paper.id for h in kept] == ["timestamp", "unreadable"]
-    kept, _ = within_dates(hits, before="2026", after="2025")
+    kept, uncertain = within_dates(hits, before="2025-04-01", after=None)
     assert [h.paper.id for h in kept] == ["year-only", "march", "timestamp", "unreadable"]
+    assert uncertain == 2  # "2025" may be before April or not; "sometime" has no date
+    kept, uncertain = within_dates(hits, before="2025-03-31", after=None)  # March itself is not wholly before
+    assert [h.paper.id for h in kept] == ["year-only", "march", "unreadable"] and uncertain == 3
+    kept, _ = within_dates(hits, before="2026", after="2025-04")  # only the year-only paper can be that late
+    assert [h.paper.id for h in kept] == ["year-only", "unreadable"]
+    kept, uncertain = within_dates(hits, before="2026", after="2025")
+    assert [h.paper.id for h in kept] == ["year-only", "march", "timestamp", "unreadable"] and uncertain == 1
 
 
 @pytest.mark.parametrize("value", ["yesterday", "2024-13-45", "2023-02-29", "2024/01/01"])

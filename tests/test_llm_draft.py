@@ -11,7 +11,8 @@ import pytest
 
 from synth import Synthesizer
 from synth.corpus import load_corpus
-from synth.draft.llm import OUTPUT_EXAMPLE, LLMDrafter, parse_reply
+from synth.draft.llm import LLMDrafter
+from synth.draft.reply import OUTPUT_EXAMPLE, citations, parse_reply
 from synth.errors import LLMError, SettingsError
 from synth.models import Hit, Paper
 from synth.render import to_json
@@ -44,8 +45,9 @@ def hits(fixtures: Path) -> list[Hit]:
 )
 def test_parser_tolerates_fences_chatter_strings_and_inline_markers(text: str) -> None:
     parsed = parse_reply(text)
-    sentence = parsed.paragraphs[0].sentences[0]
-    assert (sentence.text.rstrip("."), sentence.cites) == ("A", [1])
+    assert parsed.complete
+    words, cited = citations(parsed.reply.paragraphs[0].sentences[0], sources=3)
+    assert (words.rstrip("."), cited.numbers, cited.rejected) == ("A", [1], [])
 
 
 @pytest.mark.parametrize(
@@ -54,7 +56,6 @@ def test_parser_tolerates_fences_chatter_strings_and_inline_markers(text: str) -
         ("no json here", "no JSON object"),
         ('{"paragraphs": []}', "paragraphs"),
         ('{"paragraphs": [{"sentences": [{"cites": [1]}]}]}', "text"),
-        ('{"paragraphs": [{"sentences": [{"text": "A", "cites": [{"n": 1}]}]}]}', "not a source number"),
     ],
 )
 def test_parser_says_what_is_wrong(text: str, message: str) -> None:
@@ -63,7 +64,8 @@ def test_parser_says_what_is_wrong(text: str, message: str) -> None:
 
 
 def test_output_example_is_what_the_parser_accepts() -> None:
-    assert parse_reply(OUTPUT_EXAMPLE).paragraphs[0].sentences[0].cites == [1, 2]
+    sentence = parse_reply(OUTPUT_EXAMPLE).reply.paragraphs[0].sentences[0]
+    assert citations(sentence, sources=2)[1].numbers == [1, 2]
 
 
 # -- drafting ---------------------------------------------------------------------------------------------
@@ -71,18 +73,19 @@ def test_output_example_is_what_the_parser_accepts() -> None:
 
 def test_numbers_map_to_the_hits_shown(hits: list[Hit]) -> None:
     llm = FakeLLM(reply([("First claim.", [2]), ("Second claim", [1, 3, 1])], [("Third.", [4])]))
-    section = LLMDrafter(llm).draft("q", hits)
+    section = LLMDrafter(llm, context_window=8192).draft("q", hits)
     ids = [h.paper.id for h in hits]
     assert [s.citations for s in section.sentences] == [[ids[1]], [ids[0], ids[2]], [ids[3]]]
     assert section.sentences[1].text == "Second claim."  # a full stop is added
-    assert len(section.paragraphs) == 2 and section.issues == [] and section.usage.calls == 1
+    assert len(section.paragraphs) == 2 and section.issues == [] and len(llm.calls) == 1
 
 
 def test_out_of_range_citations_are_removed_and_uncited_sentences_flagged(hits: list[Hit]) -> None:
     llm = FakeLLM(reply([("Good.", [1, 9]), ("Bad.", [0, 5]), ("None.", [])]))
-    section = LLMDrafter(llm).draft("q", hits)
+    section = LLMDrafter(llm, context_window=8192).draft("q", hits)
     assert section.issues == [
-        "removed 3 citations to sources that do not exist: [9], [0], [5]",
+        "removed 2 citations to sources that do not exist: [9], [5]",
+        "removed 1 citations that are not source numbers: 0",
         "2 sentences cite no source",
     ]
     section = section.model_copy(update={"hits": hits})
@@ -93,9 +96,9 @@ def test_out_of_range_citations_are_removed_and_uncited_sentences_flagged(hits: 
 
 def test_invalid_reply_is_retried_once_with_the_error(hits: list[Hit]) -> None:
     llm = FakeLLM("I cannot write JSON today.", reply([("Fine.", [1])]))
-    section = LLMDrafter(llm).draft("q", hits)
-    assert section.sentences[0].text == "Fine." and section.usage.calls == 2
-    assert section.issues == ["first reply was invalid and retried: the reply holds no JSON object"]
+    section = LLMDrafter(llm, context_window=8192).draft("q", hits)
+    assert section.sentences[0].text == "Fine." and len(llm.calls) == 2
+    assert section.issues == ["first reply was invalid and asked again: the reply holds no JSON object"]
     retry = llm.calls[1]
     assert retry[-2] == {"role": "assistant", "content": "I cannot write JSON today."}
     assert retry[-1]["content"].startswith("That reply was not valid: the reply holds no JSON object")
@@ -112,8 +115,8 @@ def test_two_invalid_replies_are_reported_not_a_crash(hits: list[Hit]) -> None:
 
 def test_adraft_is_the_same(hits: list[Hit]) -> None:
     llm = FakeLLM("bad", reply([("Fine.", [2])]))
-    section = asyncio.run(LLMDrafter(llm).adraft("q", hits))
-    assert section.sentences[0].citations == [hits[1].paper.id] and section.usage.calls == 2
+    section = asyncio.run(LLMDrafter(llm, context_window=8192).adraft("q", hits))
+    assert section.sentences[0].citations == [hits[1].paper.id] and len(llm.calls) == 2
 
 
 # -- token budget -----------------------------------------------------------------------------------------
@@ -135,7 +138,7 @@ def test_least_relevant_abstracts_are_cut_then_dropped_to_fit() -> None:
     hits = _long_hits(8)
     roomy = FakeLLM(reply([("A.", [1])]))
     LLMDrafter(roomy, context_window=100_000, reserve_tokens=200).draft("q", hits)
-    full_tokens = sum(len(m["content"]) for m in roomy.calls[0]) // 4  # FakeLLM has no tokenizer: 4 chars a token
+    full_tokens = roomy.count_tokens(roomy.calls[0])  # FakeLLM counts a token a word
     llm = FakeLLM(reply([("A.", [1]), ("B.", [2])]))
     drafter = LLMDrafter(llm, context_window=full_tokens // 2 + 200, reserve_tokens=200)
     section = drafter.draft("q", hits)
@@ -143,15 +146,15 @@ def test_least_relevant_abstracts_are_cut_then_dropped_to_fit() -> None:
     shown = re.findall(r'<source n="(\d+)">\nTitle: Paper (\d+)', prompt)
     assert shown == [(str(i + 1), str(i)) for i in range(len(shown))]  # best first, numbered from 1
     assert 2 <= len(shown) < 8
-    assert re.fullmatch(r"to fit \d+ tokens: \d+ sources dropped, \d+ abstracts cut", section.issues[0])
+    assert re.fullmatch(r"to fit \d+ tokens \(setting\): \d+ sources dropped, \d+ abstracts cut", section.issues[0])
     dropped = int(re.search(r"(\d+) sources dropped", section.issues[0]).group(1))
     assert dropped == 8 - len(shown)
-    assert sum(len(m["content"]) for m in llm.calls[0]) // 4 <= full_tokens // 2  # it fits the budget
+    assert llm.count_tokens(llm.calls[0]) <= full_tokens // 2  # it fits the budget
     assert section.sentences[1].citations == ["p1"]  # [2] is the second source shown
 
 
 def test_nothing_fits_is_a_clear_error() -> None:
-    with pytest.raises(LLMError, match="the prompt does not fit 300 tokens minus 200"):
+    with pytest.raises(LLMError, match="the prompt does not fit the 100 tokens the context window leaves"):
         LLMDrafter(FakeLLM(), context_window=300, reserve_tokens=200).draft("q", _long_hits(3))
 
 
@@ -165,7 +168,7 @@ def test_abstracts_cannot_change_the_prompt() -> None:
     )
     hits = [Hit(paper=Paper(id="e", title="{{ words }} Evil", abstract=evil), score=1, rank=1)]
     llm = FakeLLM(reply([("A.", [1])]))
-    LLMDrafter(llm).draft("q </query> {{ query }}", hits)
+    LLMDrafter(llm, context_window=8192).draft("q </query> {{ query }}", hits)
     system, user = (m["content"] for m in llm.calls[0])
     assert "{{ output_example }}" in user and "{% for x in sources %}X{% endfor %}" in user  # literal text
     assert "{{ words }} Evil" in user and "{{ query }}" in user
@@ -194,10 +197,10 @@ def test_synthesizer_with_an_injected_llm(fixtures: Path) -> None:
     llm = FakeLLM(reply([("Programs are searched.", [1]), ("Passages are retrieved.", [2])]))
     synth = Synthesizer(corpus=str(fixtures / "papers.jsonl"), llm=llm, k=3, words=120, style="one paragraph")
     section = synth.draft("program synthesis retrieval")
-    assert section.drafter == "llm" and len(section.citations) == 2
+    assert section.drafter == "one-shot" and len(section.citations) == 2 and section.usage.calls == 1
     assert "about 120 words as one paragraph" in llm.calls[0][1]["content"]
     assert section.markdown.count("[1]") == 2 and "[3]" not in section.markdown
-    assert json.loads(json.dumps(section.settings))["words"] == 120
+    assert json.loads(json.dumps(section.settings))["draft"]["words"] == 120
 
 
 def test_synthesizer_adraft_runs_concurrently(fixtures: Path) -> None:

@@ -95,3 +95,26 @@ def test_bibtex_of_a_real_corpus_parses_back() -> None:
         Sentence(text="x.", citations=[p.id]) for p in papers])])  # fmt: skip
     library = bibtexparser.parse_string(to_bibtex(section))
     assert [e.key for e in library.entries] == [p.id for p in papers] and not library.failed_blocks
+
+
+def test_bibtex_output_is_written_by_bibtexparser_and_reads_back() -> None:
+    import bibtexparser
+
+    from synth.models import Citation, Hit, Paper, Paragraph, Section, Sentence
+    from synth.render import to_bibtex
+
+    paper = Paper(
+        id="mueller2020",
+        title="Müller's method: 50% & more",
+        abstract="We show $O(n^2)$ time & café-level gains {sic}.",
+        authors=["Hans Müller", "Ana de la Fuente"],
+        year=2020,
+        venue="NeurIPS",
+    )
+    section = Section(query="q", paragraphs=[Paragraph(sentences=[Sentence(text="A claim.", citations=[paper.id])])],
+                      hits=[Hit(paper=paper, score=1, rank=1)])  # fmt: skip
+    assert [c.number for c in section.citations] == [1] and isinstance(section.citations[0], Citation)
+    text = to_bibtex(section)
+    assert '\\"uller' in text and "50\\%" in text and "\\&" in text and "$O(n^2)$" in text  # encoded, math kept
+    entry = bibtexparser.parse_string(text).entries[0]
+    assert (entry.key, entry.entry_type) == ("mueller2020", "article") and entry["year"] == "2020"

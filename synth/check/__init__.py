@@ -1,1 +1,29 @@
-"""Checking: parse a text's citations, judge each against the cited abstracts, compute metrics, repair."""
+"""Checking: parse a text's citations, judge each against the cited abstracts, compute metrics, repair.
+
+`JUDGES` maps a name (the `judge` setting) to a factory taking the `Synthesizer`. Register your own with
+`JUDGES["name"] = factory`; a judge is anything with `support(sentence, papers, *, query=None) -> Verdict`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from synth.check.judges import Judge
+    from synth.synthesizer import Synthesizer
+
+
+def _offline(synth: Synthesizer) -> Judge:
+    from synth.check.judges import OfflineJudge
+
+    return OfflineJudge(synth.corpus, index=synth.index.bm25)
+
+
+def _llm(synth: Synthesizer) -> Judge:
+    from synth.check.judges import LLMJudge
+
+    return LLMJudge(synth.require_llm("--judge llm"), synth.prompts, trials=synth.settings.check.judge_trials)
+
+
+JUDGES: dict[str, Callable[[Synthesizer], Judge]] = {"offline": _offline, "llm": _llm}

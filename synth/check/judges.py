@@ -120,7 +120,11 @@ _VOTE = re.compile(r"\b([01])\b")
 
 
 class LLMJudge:
-    """Asks a language model, DeepScholar-style: does the reference support the claim? 1 or 0."""
+    """Asks a language model, DeepScholar-style: does the cited paper support the claim? 1 or 0.
+
+    The prompt names the paper being written, when known, so that a claim about it is not credited to the
+    papers it cites.
+    """
 
     name = "llm"
 
@@ -131,18 +135,26 @@ class LLMJudge:
         self.prompts = prompts or Prompts()
         self.trials = trials
 
-    def support(self, sentence: str, papers: list[Paper], *, query: str | None = None) -> Verdict:
+    async def asupport(self, sentence: str, papers: list[Paper], *, query: str | None = None) -> Verdict:
         """Majority of `trials` answers; an answer without a clear 1 or 0 counts as 0."""
         if not papers:
             return Verdict(supported=False, score=0.0, papers=[], evidence="")
-        prompt = self.prompts.render("support", claim=sentence, sources=[_source(p) for p in papers])
+        prompt = self.prompts.render("support", claim=sentence, sources=[_source(p) for p in papers], query=query or "")
         votes = []
         for trial in range(self.trials):
             # The trial number makes each request distinct, so the cache does not answer all trials at once.
             messages = [{"role": "user", "content": prompt + ("" if trial == 0 else f"\n(Trial {trial + 1}.)")}]
-            votes.append(parse_vote(self.llm.complete(messages).text))
+            reply = await self.llm.acomplete(messages, max_tokens=8, stage="judge")
+            votes.append(parse_vote(reply.text))
         score = sum(votes) / len(votes)
-        return Verdict(supported=score > 0.5, score=score, papers=[p.id for p in papers], evidence="")
+        reason = "" if score > 0.5 else "the model judged that the cited abstract does not support it"
+        return Verdict(supported=score > 0.5, score=score, papers=[p.id for p in papers], evidence="", reason=reason)
+
+    def support(self, sentence: str, papers: list[Paper], *, query: str | None = None) -> Verdict:
+        """The sync form of `asupport`."""
+        from synth.llm.base import run_sync
+
+        return run_sync(self.asupport(sentence, papers, query=query))
 
 
 def parse_vote(text: str) -> int:

@@ -14,50 +14,57 @@ Definitions (also in eval/README.md). Sentences shorter than `min_chars` are ski
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from difflib import SequenceMatcher
 from pathlib import Path
 
 from synth.check.judges import Judge
-from synth.check.parse import Document, Kind, parse
+from synth.check.parse import Document, Kind, parse_text, read_source
 from synth.corpus import Corpus
+from synth.llm.base import run_sync
 from synth.models import GroundingReport, Paper, Section, SentenceCheck, Verdict
 from synth.text import normalise
 
 
-def check(
-    source: str | Path | Section | dict | Document,
+async def acheck(
+    doc: Document,
     corpus: Corpus,
     judge: Judge,
     *,
     window: int = 1,
     min_chars: int = 50,
     gold: list[str] | None = None,
-    kind: Kind | None = None,
     query: str | None = None,
+    concurrency: int = 8,
 ) -> GroundingReport:
-    """Judge every citation of `source` against `corpus` and compute the grounding metrics.
+    """Judge every citation of `doc` against `corpus` and compute the grounding metrics.
 
     `query` is the paper being written, when known; the judge treats it as a competitor of the cited papers.
+    Sentences are judged concurrently (an LLM judge answers several at once), `concurrency` at a time.
     """
-    doc = source if isinstance(source, Document) else parse(source, corpus, kind)
     papers = corpus.by_id
-    checks: list[SentenceCheck] = []
-    for i, s in enumerate(doc.sentences):
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> SentenceCheck:
+        s = doc.sentences[i]
         check = SentenceCheck(index=i, text=s.text, cited=s.cited, unresolved=s.unresolved)
         check.skipped = len(s.text) < min_chars
-        if not check.skipped:
+        if check.skipped:
+            return check
+        async with gate:
             support = _memo(judge, s.text, query)
             cited = [papers[c] for c in s.cited]
-            check.citations = [support([p]) for p in cited]
+            check.citations = [await support([p]) for p in cited]
             check.precise = [v.supported for v in check.citations]
-            check.recall = support(cited) if cited else None
-            check.precise_loo = _leave_one_out(support, cited, check)
+            check.recall = await support(cited) if cited else None
+            check.precise_loo = await _leave_one_out(support, cited, check)
             near = doc.sentences[max(0, i - window) : i + window + 1]
             sources = list(dict.fromkeys(c for n in near for c in n.cited))
-            check.coverage = support([papers[c] for c in sources]) if sources else None
-        checks.append(check)
+            check.coverage = await support([papers[c] for c in sources]) if sources else None
+        return check
 
+    checks = list(await asyncio.gather(*(one(i) for i in range(len(doc.sentences)))))
     counted = [c for c in checks if not c.skipped]
     flags = [f for c in counted for f in c.precise]
     loo = [f for c in counted for f in c.precise_loo]
@@ -84,24 +91,53 @@ def check(
     )
 
 
-def _memo(judge: Judge, text: str, query: str | None) -> Callable[[list[Paper]], Verdict]:
+def check(
+    source: str | Path | Section | dict | Document,
+    corpus: Corpus,
+    judge: Judge,
+    *,
+    window: int = 1,
+    min_chars: int = 50,
+    gold: list[str] | None = None,
+    kind: Kind | None = None,
+    query: str | None = None,
+) -> GroundingReport:
+    """The sync form of `acheck`, for a `Document`, a Section, synth's JSON, a file `Path`, or text (a `str`)."""
+    if isinstance(source, Document):
+        doc = source
+    elif isinstance(source, str):
+        doc = parse_text(source, corpus, kind)
+    else:
+        doc = read_source(source, None, corpus, kind)
+    query = query or doc.query
+    return run_sync(acheck(doc, corpus, judge, window=window, min_chars=min_chars, gold=gold, query=query))
+
+
+Support = Callable[[list[Paper]], Awaitable[Verdict]]
+
+
+def _memo(judge: Judge, text: str, query: str | None) -> Support:
     """The judge's verdict on one sentence by a set of papers, asked once per set.
 
     Precision, recall, leave-one-out and coverage often ask about the same set (a one-citation sentence,
     a window holding only the sentence's own citations); an LLM judge would pay for each repeat.
     """
     seen: dict[frozenset[str], Verdict] = {}
+    asupport = getattr(judge, "asupport", None)
 
-    def support(papers: list[Paper]) -> Verdict:
+    async def support(papers: list[Paper]) -> Verdict:
         key = frozenset(p.id for p in papers)
         if key not in seen:
-            seen[key] = judge.support(text, papers, query=query)
+            if asupport is not None:
+                seen[key] = await asupport(text, papers, query=query)
+            else:
+                seen[key] = judge.support(text, papers, query=query)
         return seen[key]
 
     return support
 
 
-def _leave_one_out(support: Callable[[list[Paper]], Verdict], cited: list[Paper], check: SentenceCheck) -> list[bool]:
+async def _leave_one_out(support: Support, cited: list[Paper], check: SentenceCheck) -> list[bool]:
     if not cited:
         return []
     if not (check.recall and check.recall.supported):
@@ -109,7 +145,7 @@ def _leave_one_out(support: Callable[[list[Paper]], Verdict], cited: list[Paper]
     flags = []
     for i, alone in enumerate(check.citations):
         others = cited[:i] + cited[i + 1 :]
-        flags.append(alone.supported or not (others and support(others).supported))
+        flags.append(alone.supported or not (others and (await support(others)).supported))
     return flags
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from synth.corpus import Corpus
+from synth.errors import SynthError
 from synth.models import Section
 from synth.text import normalise, split_sentences
 
@@ -38,6 +39,7 @@ class Document:
     sentences: list[CitedSentence]
     retrieved: list[str] | None = None  # synth's own output knows what was retrieved
     notes: list[str] = field(default_factory=list)
+    query: str | None = None  # synth's own output knows what it was written for
 
 
 _NUMERIC = re.compile(r"\[(\d+(?:\s*[,;–-]\s*\d+)*)\](?:\s*[–-]\s*\[(\d+)\])?")
@@ -49,21 +51,49 @@ _REFERENCES_HEADING = re.compile(r"^\s*(#+\s*|\\section\*?\{|\*\*)?\s*(reference
 _REFERENCE_ENTRY = re.compile(r"^\s*\[(\d+)\]\s*(.+)$")
 
 
-def parse(source: str | Path | Section | dict, corpus: Corpus, kind: Kind | None = None) -> Document:
-    """Parse a file path, raw text, a `Section` or synth's JSON output into a `Document`."""
+MAX_PATH_CHARS = 1024
+
+
+def read_source(
+    source: str | Path | Section | dict | None, text: str | None, corpus: Corpus, kind: Kind | None = None
+) -> Document:
+    """A `Document` from exactly one of: a file path (str or Path), a `Section`, synth's JSON, or `text`.
+
+    A string is always a path, never guessed to be text: text goes in `text`, so a long text cannot be
+    mistaken for a missing file (or the reverse).
+    """
+    if (source is None) == (text is None):
+        raise SynthError("give the text to check either as a file (source) or as text=..., not both or neither")
+    if text is not None:
+        return parse_text(text, corpus, kind)
     if isinstance(source, Section):
         return _from_section(source)
     if isinstance(source, dict):
         return _from_json(source)
-    text = source
-    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and Path(source).is_file()):
-        path = Path(source)
-        text = path.read_text(encoding="utf-8")
-        suffixes: dict[str, Kind] = {".json": "json", ".tex": "latex", ".md": "markdown"}
-        kind = kind or suffixes.get(path.suffix.lower())
-    assert isinstance(text, str)
+    assert source is not None
+    if isinstance(source, str) and ("\n" in source or len(source) > MAX_PATH_CHARS):
+        raise SynthError("that looks like text, not a file name: pass it as text=...")
+    path = Path(source)
+    if path.is_dir():
+        raise SynthError(f"{path} is a directory, not a file to check")
+    if not path.is_file():
+        raise SynthError(f"file not found: {path}")
+    try:
+        content = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise SynthError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from e
+    suffixes: dict[str, Kind] = {".json": "json", ".tex": "latex", ".md": "markdown", ".markdown": "markdown"}
+    return parse_text(content, corpus, kind or suffixes.get(path.suffix.lower()))
+
+
+def parse_text(text: str, corpus: Corpus, kind: Kind | None = None) -> Document:
+    """Parse markdown (with a References list), LaTeX (\\cite) or synth's JSON text into a `Document`."""
     if kind == "json" or (kind is None and text.lstrip().startswith("{")):
-        return _from_json(json.loads(text))
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as e:
+            raise SynthError(f"not a synth JSON result: {e}") from None
+        return _from_json(data)
     if kind == "latex" or (kind is None and "\\cite" in text):
         return _from_text(_strip_latex(text), corpus, {})
     body, references = _split_references(text)
@@ -76,14 +106,14 @@ def _from_section(section: Section) -> Document:
         for p in section.paragraphs
         for s in p.sentences
     ]
-    return Document(sentences=sentences, retrieved=[h.paper.id for h in section.hits] or None)
+    return Document(sentences=sentences, retrieved=[h.paper.id for h in section.hits] or None, query=section.query)
 
 
-def _from_json(data: dict) -> Document:
+def _from_json(data: object) -> Document:
     try:
         return _from_section(Section.model_validate(data))
     except ValueError as e:
-        raise ValueError(f"not a synth JSON result: {e}") from e
+        raise SynthError(f"not a synth JSON result: {str(e).splitlines()[0]}") from None
 
 
 def _split_references(text: str) -> tuple[str, dict[int, str]]:

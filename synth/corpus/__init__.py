@@ -216,9 +216,13 @@ def _csv(text: str, name: str, fmt: str) -> Iterator[Record]:
 
 def _bib(text: str, name: str, fmt: str) -> Iterator[Record]:
     import bibtexparser  # imported here: only BibTeX corpora pay for it
+    from bibtexparser import middlewares as mw
 
     logging.getLogger("bibtexparser").setLevel(logging.ERROR)  # we report bad entries ourselves
-    library = bibtexparser.parse_string(text)
+    # bibtexparser's own middlewares: LaTeX accents and braces decoded (M{\"u}ller -> Müller), author lists
+    # split on "and", each name read in any BibTeX form and written "First von Last".
+    decode = [mw.LatexDecodingMiddleware(), mw.SeparateCoAuthors(), mw.SplitNameParts(), mw.MergeNameParts("first")]
+    library = bibtexparser.parse_string(text, append_middleware=decode)
     blocks: list[tuple[int, Any]] = [(b.start_line or 0, b) for b in library.failed_blocks]
     blocks += [(e.start_line or 0, e) for e in library.entries]
     for start, block in sorted(blocks, key=lambda t: t[0]):
@@ -228,15 +232,12 @@ def _bib(text: str, name: str, fmt: str) -> Iterator[Record]:
             reason = str(getattr(block, "error", "")).strip().splitlines()
             yield where, f"malformed BibTeX entry ({reason[0] if reason else 'unbalanced braces or quotes'})"
             continue
-        fields: dict[str, Any] = {k.lower(): _unbrace(str(f.value)) for k, f in entry.fields_dict.items()}
+        fields: dict[str, Any] = {
+            k.lower(): f.value if isinstance(f.value, list) else " ".join(str(f.value).split())
+            for k, f in entry.fields_dict.items()
+        }
         fields.setdefault("id", entry.key)
-        if "author" in fields:  # BibTeX names are "Last, First and Last, First"
-            fields["author"] = [_first_last(a) for a in re.split(r"\s+and\s+", fields["author"])]
         yield where, fields
-
-
-def _unbrace(value: str) -> str:
-    return " ".join(value.replace("{", "").replace("}", "").split())
 
 
 def _to_paper(record: dict[str, Any]) -> Paper | str:

@@ -1,11 +1,17 @@
-"""Drafting: turn a query and its hits into a cited `Section`. The protocol here; one module per drafter."""
+"""Drafting: turn a query and its hits into a cited `Section`. The protocol and the registries here.
+
+`PIPELINES` maps an LLM pipeline name (the `pipeline` setting) to a factory taking the `Synthesizer`; the
+offline extractive drafter is used when no model is set (or `drafter = "extractive"`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from synth.models import Hit, Section
+    from synth.synthesizer import Synthesizer
 
 
 class Drafter(Protocol):
@@ -13,6 +19,30 @@ class Drafter(Protocol):
 
     name: str
 
-    def draft(self, query: str, hits: list[Hit]) -> Section:
+    async def adraft(self, query: str, hits: list[Hit]) -> Section:
         """Write paragraphs whose sentences cite hit paper ids."""
         ...
+
+
+def _one_shot(synth: Synthesizer) -> Drafter:
+    from synth.draft.llm import LLMDrafter
+
+    s = synth.settings
+    return LLMDrafter(
+        synth.require_llm("--drafter llm"),
+        prompts=synth.prompts,
+        words=s.draft.words,
+        style=s.draft.style,
+        context_window=s.llm.context_window,
+        reserve_tokens=s.llm.max_output_tokens,
+    )
+
+
+PIPELINES: dict[str, Callable[[Synthesizer], Drafter]] = {"one-shot": _one_shot}
+
+
+def extractive_drafter(synth: Synthesizer) -> Drafter:
+    """The offline extractive drafter."""
+    from synth.draft.extractive import ExtractiveDrafter
+
+    return ExtractiveDrafter()

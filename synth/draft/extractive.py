@@ -43,6 +43,10 @@ class ExtractiveDrafter:
         self.max_themes = max_themes
         self.lead_papers = lead_papers  # the best-ranked papers get two sentences, the rest one
 
+    async def adraft(self, query: str, hits: list[Hit]) -> Section:
+        """The drafter interface: drafting is fast, local work, done in place."""
+        return self.draft(query, hits)
+
     def draft(self, query: str, hits: list[Hit]) -> Section:
         """Group hits into themes ordered by relevance and write one paragraph per theme."""
         if not hits:

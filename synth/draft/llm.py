@@ -1,107 +1,29 @@
-"""The LLM drafter: `prompts/draft*.j2` in, JSON out, parsed and made safe here (template and parser live together).
+"""The one-shot LLM drafter: `prompts/draft*.j2` in, the JSON of `draft/reply.py` out, made safe here.
 
-Citation safety: the model sees sources numbered 1..n and can only cite those. A number outside that range
-is removed and counted in `section.issues`, never rendered. A sentence left without a citation is kept and
-flagged (`uncited` in the JSON output).
+What reaches the section:
+- citation safety: the model sees sources numbered 1..n and can cite only those; anything else is removed and
+  reported in `section.issues`, never rendered;
+- the whole reply: a reply cut at the token limit is asked again with room when the window allows, else its
+  complete part is kept and the section says what was lost;
+- the window: asked of the server when it can say, else the model table, else an assumption the section states.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
-from synth.errors import LLMError
-from synth.llm import LLM, Message, Reply
-from synth.models import Hit, Paragraph, Section, Sentence, Usage
+from synth.draft.budget import fit_sources
+from synth.draft.reply import OUTPUT_EXAMPLE, SCHEMA, Parsed, citations, parse_reply
+from synth.errors import ContextWindowExceeded, LLMError
+from synth.llm.base import LLM, Message, Reply, Window, run_sync
+from synth.models import Hit, Paragraph, Section, Sentence
 from synth.templates import Prompts
-from synth.text import split_sentences
 
 log = logging.getLogger(__name__)
-
-# The reply contract, shared by the template (shown to the model), the parser and the tests.
-OUTPUT_EXAMPLE = json.dumps(
-    {"paragraphs": [{"sentences": [{"text": "A claim the sources support, without markers.", "cites": [1, 2]}]}]}
-)
-_MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;–-]\s*\d+)*)\]")
-
-
-class ReplySentence(BaseModel):
-    """One sentence of the model's reply."""
-
-    text: str = Field(min_length=1)
-    cites: list[int] = Field(default_factory=list)
-
-    @field_validator("cites", mode="before")
-    @classmethod
-    def _numbers(cls, value: Any) -> list[int]:
-        # Models write [1, 2], ["1", "2"], "[1][2]" or "1, 2": take every integer.
-        if value is None:
-            return []
-        if isinstance(value, (int, str)):
-            value = [value]
-        if not isinstance(value, list):
-            raise ValueError("cites must be a list of source numbers")
-        numbers = []
-        for item in value:
-            if isinstance(item, bool) or not isinstance(item, (int, str)):
-                raise ValueError(f"cites holds {item!r}, not a source number")
-            numbers += [int(n) for n in re.findall(r"\d+", str(item))]
-        return numbers
-
-
-class ReplyParagraph(BaseModel):
-    sentences: list[ReplySentence] = Field(min_length=1)
-
-
-class DraftReply(BaseModel):
-    """The JSON object `prompts/draft.j2` asks for."""
-
-    paragraphs: list[ReplyParagraph] = Field(min_length=1)
-
-
-def parse_reply(text: str) -> DraftReply:
-    """Find the JSON object in a reply (code fences and chatter around it are fine) and validate it.
-
-    Raises ValueError saying what is wrong, for the retry message.
-    """
-    data = _first_json_object(text)
-    if data is None:
-        raise ValueError("the reply holds no JSON object")
-    if isinstance(data.get("sentences"), list) and "paragraphs" not in data:
-        data = {"paragraphs": [data]}  # one paragraph without its wrapper
-    reply = DraftReply.model_validate(data)
-    for paragraph in reply.paragraphs:
-        for sentence in paragraph.sentences:
-            _move_inline_markers(sentence)
-    return reply
-
-
-def _first_json_object(text: str) -> dict[str, Any] | None:
-    decoder = json.JSONDecoder()
-    for m in re.finditer(r"\{", text):
-        try:
-            value, _ = decoder.raw_decode(text, m.start())
-        except json.JSONDecodeError:
-            continue
-        if isinstance(value, dict):
-            return value
-    return None
-
-
-def _move_inline_markers(sentence: ReplySentence) -> None:
-    """ "X holds [2, 3]." -> text "X holds.", cites [2, 3]: markers belong in `cites`."""
-    found = [int(n) for group in _MARKER.findall(sentence.text) for n in re.findall(r"\d+", group)]
-    if found:
-        sentence.text = _MARKER.sub("", sentence.text).strip()
-        sentence.cites = list(dict.fromkeys([*sentence.cites, *found]))
-
-
-_SCHEMA = DraftReply.model_json_schema()  # sent with every draft request: built once
 
 
 @dataclass
@@ -109,12 +31,13 @@ class _Prepared:
     messages: list[Message]
     shown: list[Hit]  # the hits in the prompt, numbered 1..n in this order
     issues: list[str]
+    room: int  # tokens the window leaves for the answer
 
 
 class LLMDrafter:
-    """Drafts with a language model from the numbered abstracts of the hits."""
+    """Drafts with a language model in one call, from the numbered abstracts of the hits."""
 
-    name = "llm"
+    name = "one-shot"
 
     def __init__(
         self,
@@ -133,28 +56,75 @@ class LLMDrafter:
         self.context_window = context_window
         self.reserve_tokens = reserve_tokens
 
-    def draft(self, query: str, hits: list[Hit]) -> Section:
-        """Ask the model once, and once more with the error if its reply does not validate."""
-        prepared = self._prepare(query, hits)
-        reply = self.llm.complete(prepared.messages, schema=_SCHEMA)
-        try:
-            return self._section(query, prepared, reply.text, reply.usage)
-        except ValueError as error:
-            retry = self.llm.complete(self._retry_messages(prepared, reply, error), schema=_SCHEMA)
-            return self._section(query, prepared, retry.text, reply.usage + retry.usage, error, final=True)
-
     async def adraft(self, query: str, hits: list[Hit]) -> Section:
-        """`draft` without blocking the event loop."""
-        prepared = self._prepare(query, hits)
-        reply = await self.llm.acomplete(prepared.messages, schema=_SCHEMA)
+        """Ask once; once more with the error if the reply does not validate; again with room if it was cut."""
+        window = await self._window()
+        prepared = self._prepare(query, hits, window)
         try:
-            return self._section(query, prepared, reply.text, reply.usage)
-        except ValueError as error:
-            messages = self._retry_messages(prepared, reply, error)
-            retry = await self.llm.acomplete(messages, schema=_SCHEMA)
-            return self._section(query, prepared, retry.text, reply.usage + retry.usage, error, final=True)
+            reply = await self._ask(prepared.messages)
+        except ContextWindowExceeded as e:  # the server knows its window better than we guessed
+            served = getattr(e, "window", None)
+            if not served or served >= window.tokens:
+                raise
+            window = Window(served, "server error")
+            prepared = self._prepare(query, hits, window)
+            reply = await self._ask(prepared.messages)
+        try:
+            parsed = parse_reply(reply.text)
+        except (ValueError, ValidationError) as error:
+            retry = await self._ask(self._retry_messages(prepared, reply, error))
+            try:
+                parsed = parse_reply(retry.text)
+            except (ValueError, ValidationError) as second:
+                raise LLMError(
+                    f"{self.llm.model} gave no valid draft in two attempts: {_brief(second)} (first: {_brief(error)})"
+                ) from second
+            prepared.issues.append(f"first reply was invalid and asked again: {_brief(error)}")
+            reply = retry
+        if not parsed.complete or reply.truncated:
+            reply, parsed = await self._complete(prepared, reply, parsed)
+        return self._section(query, prepared, parsed)
 
-    # -- prompt and budget --------------------------------------------------------------------------------
+    def draft(self, query: str, hits: list[Hit]) -> Section:
+        """The sync form of `adraft`."""
+        return run_sync(self.adraft(query, hits))
+
+    # -- calls ----------------------------------------------------------------------------------------------
+
+    async def _ask(self, messages: list[Message], max_tokens: int | None = None) -> Reply:
+        options: dict[str, Any] = {"schema": SCHEMA, "stage": "draft"}
+        if max_tokens:
+            options["max_tokens"] = max_tokens
+        return await self.llm.acomplete(messages, **options)
+
+    async def _complete(self, prepared: _Prepared, reply: Reply, parsed: Parsed) -> tuple[Reply, Parsed]:
+        """A cut reply: ask again with the room the window leaves, or keep its complete part and say so."""
+        limit = reply.usage.completion_tokens or self.reserve_tokens
+        room = prepared.room
+        if room > limit * 1.25:
+            again = await self._ask(prepared.messages, max_tokens=room)
+            try:
+                fuller = parse_reply(again.text)
+            except (ValueError, ValidationError):
+                fuller = None
+            if fuller is not None and fuller.complete and not again.truncated:
+                prepared.issues.append(f"the reply was cut at {limit} tokens; asked again with room for {room}")
+                return again, fuller
+            if fuller is not None and _size(fuller) > _size(parsed):
+                reply, parsed = again, fuller
+        kept = _size(parsed)
+        prepared.issues.append(
+            f"the model's reply was cut at its token limit: kept the {kept} complete sentences, lost the rest "
+            f"(it went on: {parsed.dropped[:60]!r}); raise --max-output-tokens or lower --k"
+        )
+        return reply, parsed
+
+    async def _window(self) -> Window:
+        if self.context_window:
+            return Window(self.context_window, "setting")
+        return await self.llm.context_window()
+
+    # -- prompt and budget ----------------------------------------------------------------------------------
 
     def _messages(self, query: str, sources: list[dict[str, Any]]) -> list[Message]:
         numbered = [{**s, "n": n} for n, s in enumerate(sources, 1)]
@@ -163,104 +133,68 @@ class LLMDrafter:
         )
         return [{"role": "system", "content": self.prompts.render("draft_system")}, {"role": "user", "content": user}]
 
-    def _prepare(self, query: str, hits: list[Hit]) -> _Prepared:
-        """Fit the prompt in the context window: cut, then drop, the least relevant abstracts first."""
-        window = self.context_window or _window_of(self.llm)
-        budget = window - self.reserve_tokens
-        sources: list[dict[str, Any] | None] = [_source(h) for h in hits]
-        was_cut: set[int] = set()
+    def _prepare(self, query: str, hits: list[Hit], window: Window) -> _Prepared:
+        """Fit the prompt in the window: cut, then drop, the least relevant abstracts first."""
+        fitted = fit_sources(
+            hits,
+            lambda sources: self._messages(query, sources),
+            self.llm.count_tokens,
+            budget=window.tokens - self.reserve_tokens,
+        )
+        issues = []
+        if window.source == "assumed":
+            issues.append(
+                f"the context window of {self.llm.model} is unknown: assumed {window.tokens} tokens "
+                "(set --context-window to the server's size)"
+            )
+        if fitted.dropped or fitted.cut:
+            issues.append(
+                f"to fit {window.tokens} tokens ({window.source}): {fitted.dropped} sources dropped, {fitted.cut} abstracts cut"
+            )
+        used = self.llm.count_tokens(fitted.messages)
+        return _Prepared(messages=fitted.messages, shown=fitted.shown, issues=issues, room=max(0, window.tokens - used))
 
-        def messages() -> list[Message]:
-            return self._messages(query, [s for s in sources if s is not None])
+    # -- reply -> section -----------------------------------------------------------------------------------
 
-        current = messages()
-        i = len(sources) - 1
-        while _count(self.llm, current) > budget and i >= 0:
-            source = sources[i]
-            assert source is not None
-            short = " ".join(split_sentences(source["abstract"])[:2])
-            if i not in was_cut and short != source["abstract"]:
-                sources[i] = {**source, "abstract": short}
-                was_cut.add(i)
-            else:
-                sources[i] = None
-                i -= 1
-            current = messages()
-        shown = [h for h, s in zip(hits, sources, strict=True) if s is not None]
-        if not shown or _count(self.llm, current) > budget:
-            raise LLMError(f"the prompt does not fit {window} tokens minus {self.reserve_tokens} for the answer")
-        dropped = len(hits) - len(shown)
-        cut = sum(1 for j in was_cut if sources[j] is not None)
-        issues = [f"to fit {window} tokens: {dropped} sources dropped, {cut} abstracts cut"] if dropped or cut else []
-        return _Prepared(messages=current, shown=shown, issues=issues)
-
-    # -- reply -> section ---------------------------------------------------------------------------------
-
-    def _retry_messages(self, prepared: _Prepared, reply: Reply, error: ValueError) -> list[Message]:
-        problem = _brief(error)
+    def _retry_messages(self, prepared: _Prepared, reply: Reply, error: Exception) -> list[Message]:
         return [
             *prepared.messages,
-            {"role": "assistant", "content": reply.text},
-            {"role": "user", "content": f"That reply was not valid: {problem}. Reply again with only the JSON object."},
+            {"role": "assistant", "content": reply.text[:4000]},
+            {
+                "role": "user",
+                "content": f"That reply was not valid: {_brief(error)}. Reply again with only the JSON object.",
+            },
         ]
 
-    def _section(
-        self,
-        query: str,
-        prepared: _Prepared,
-        text: str,
-        usage: Usage,
-        first_error: ValueError | None = None,
-        final: bool = False,
-    ) -> Section:
-        try:
-            reply = parse_reply(text)
-        except ValueError as error:
-            if not final:
-                raise
-            raise LLMError(
-                f"{self.llm.model} gave no valid draft in two attempts: {_brief(error)} (first: {_brief(first_error)})"
-            ) from error
+    def _section(self, query: str, prepared: _Prepared, parsed: Parsed) -> Section:
         issues = list(prepared.issues)
-        if first_error is not None:
-            issues.append(f"first reply was invalid and retried: {_brief(first_error)}")
-        paragraphs, removed, uncited = [], [], 0
-        for p in reply.paragraphs:
+        shown = prepared.shown
+        paragraphs, rejected, out_of_range, uncited = [], [], [], 0
+        for p in parsed.reply.paragraphs:
             sentences = []
             for s in p.sentences:
-                ids = []
-                for n in dict.fromkeys(s.cites):
-                    if 1 <= n <= len(prepared.shown):
-                        ids.append(prepared.shown[n - 1].paper.id)
-                    else:
-                        removed.append(n)
-                uncited += not ids
-                sentences.append(Sentence(text=_ensure_stop(s.text), citations=ids))
-            paragraphs.append(Paragraph(sentences=sentences))
-        if removed:
-            numbers = ", ".join(f"[{n}]" for n in removed)
-            issues.append(f"removed {len(removed)} citations to sources that do not exist: {numbers}")
+                text, cited = citations(s, len(shown))
+                if not text:
+                    continue
+                rejected += cited.rejected
+                out_of_range += cited.out_of_range
+                ids = [shown[n - 1].paper.id for n in cited.numbers]
+                uncited += not ids and not s.about_query
+                sentences.append(Sentence(text=_ensure_stop(text), citations=ids, about_query=s.about_query))
+            if sentences:
+                paragraphs.append(Paragraph(sentences=sentences, theme=p.theme))
+        if out_of_range:
+            numbers = ", ".join(f"[{n}]" for n in out_of_range)
+            issues.append(f"removed {len(out_of_range)} citations to sources that do not exist: {numbers}")
+        if rejected:
+            issues.append(f"removed {len(rejected)} citations that are not source numbers: {', '.join(rejected[:10])}")
         if uncited:
             issues.append(f"{uncited} sentences cite no source")
-        return Section(query=query, paragraphs=paragraphs, drafter=self.name, issues=issues, usage=usage)
+        return Section(query=query, paragraphs=paragraphs, drafter=self.name, issues=issues)
 
 
-def _source(hit: Hit) -> dict[str, Any]:
-    p = hit.paper
-    authors = ", ".join(p.authors[:6]) + (" et al." if len(p.authors) > 6 else "")
-    return {"title": p.title, "authors": authors, "year": p.year, "abstract": p.abstract}
-
-
-def _count(llm: LLM, messages: list[Message]) -> int:
-    counter = getattr(llm, "count_tokens", None)
-    if counter is None:  # a model without a tokenizer: about four characters a token
-        return sum(len(m["content"]) for m in messages) // 4
-    return int(counter(messages))
-
-
-def _window_of(llm: LLM) -> int:
-    window = getattr(llm, "context_window", None)
-    return int(window()) if callable(window) else 8192
+def _size(parsed: Parsed) -> int:
+    return sum(len(p.sentences) for p in parsed.reply.paragraphs)
 
 
 def _brief(error: Exception | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from synth.evaluate.summary import QUALITY
+from synth.evaluate.summary import quality
 
 
 def plot_run(records: list[dict[str, Any]], path: Path) -> Path | None:
@@ -18,7 +18,7 @@ def plot_run(records: list[dict[str, Any]], path: Path) -> Path | None:
     except ImportError:
         return None
     ok = [r for r in records if r.get("ok")]
-    names = [m for m in QUALITY if any(r["metrics"].get(m) is not None for r in ok)]
+    names = [m for m in quality() if any(r["metrics"].get(m) is not None for r in ok)]
     fig, ax = plt.subplots(figsize=(1.8 * max(1, len(names)) + 2, 4))
     ax.boxplot([[r["metrics"][m] for r in ok if r["metrics"].get(m) is not None] for m in names])
     ax.set_xticks(range(1, len(names) + 1), names, rotation=15)
@@ -39,7 +39,7 @@ def plot_compare(summaries: dict[str, dict[str, Any]], path: Path) -> Path | Non
         import matplotlib.pyplot as plt
     except ImportError:
         return None
-    metrics = [m for m in QUALITY if any(m in s["metrics"] for s in summaries.values())]
+    metrics = [m for m in quality() if any(m in s["metrics"] for s in summaries.values())]
     fig, ax = plt.subplots(figsize=(2.2 * max(1, len(metrics)) + 2, 4))
     width = 0.8 / max(1, len(summaries))
     for i, (name, s) in enumerate(summaries.items()):

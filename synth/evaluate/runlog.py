@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from synth.files import write_text
+from synth.llm.secrets import scrub
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,8 @@ def repair(path: Path) -> None:
 
 def append_record(path: Path, record: dict[str, Any]) -> None:
     """Append one record as one write of a whole line, then fsync: the line is complete or absent."""
-    line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    # Scrubbed: a server may have echoed a key into an error or a reply.
+    line = (scrub(json.dumps(record, ensure_ascii=False, separators=(",", ":"))) + "\n").encode()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)  # the umask applies
     try:
         view = memoryview(line)

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 
-from synth._version import __version__
 from synth.corpus import Corpus
 from synth.errors import RetrievalError
 from synth.files import write_folder
@@ -127,31 +126,19 @@ class BM25Retriever:
         corpus: Corpus,
         cache_dir: Path | None = None,
         *,
+        index: BM25Index | None = None,
         prf: bool = False,
         prf_docs: int = 10,
         prf_terms: int = 20,
         prf_weight: float = 0.5,
     ) -> None:
         self.corpus = corpus
-        self.index = self._open(corpus, cache_dir)
-        self.prf, self.prf_docs, self.prf_terms, self.prf_weight = prf, prf_docs, prf_terms, prf_weight
+        if index is None:
+            from synth.retrieve.index import CorpusIndex
 
-    @staticmethod
-    def _open(corpus: Corpus, cache_dir: Path | None) -> BM25Index:
-        if cache_dir is None:
-            return BM25Index.build(corpus)
-        meta = {"format": INDEX_FORMAT, "fingerprint": corpus.fingerprint, "synth": __version__}
-        folder = cache_dir / f"bm25-{corpus.fingerprint[:24]}"
-        index = BM25Index.load(folder, meta)
-        if index is not None:
-            log.debug("loaded BM25 index from %s", folder)
-            return index
-        index = BM25Index.build(corpus)
-        try:
-            index.save(folder, meta)
-        except OSError as e:  # a read-only cache must not stop a draft
-            log.warning("could not cache the index in %s (%s); continuing without cache", folder, e)
-        return index
+            index = CorpusIndex(corpus, cache_dir).bm25
+        self.index = index
+        self.prf, self.prf_docs, self.prf_terms, self.prf_weight = prf, prf_docs, prf_terms, prf_weight
 
     def search(self, query: str, k: int) -> list[Hit]:
         """Rank papers by BM25; ties break by corpus order so results are deterministic."""

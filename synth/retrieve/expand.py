@@ -12,7 +12,9 @@ import logging
 import re
 from typing import Any
 
-from synth.llm import LLM
+from synth.errors import LLMError
+from synth.llm.base import LLM, run_sync
+from synth.llm.replies import find_json
 from synth.models import Hit
 from synth.retrieve import Retriever
 from synth.retrieve.fusion import fused_hits, reciprocal_rank_fusion
@@ -34,14 +36,12 @@ SCHEMA: dict[str, Any] = {
 def parse_queries(text: str, limit: int) -> list[str]:
     """The queries in a reply: the JSON "queries" list, else one query per non-empty line; at most `limit`."""
     found: list[str] = []
-    match = re.search(r"\{.*\}", text, flags=re.S)
-    if match:
-        try:
-            value = json.loads(match.group())
-            if isinstance(value, dict) and isinstance(value.get("queries"), list):
-                found = [str(q) for q in value["queries"]]
-        except ValueError:
-            pass
+    try:
+        value = find_json(text)
+    except ValueError:  # absurdly nested: no queries from it
+        value = None
+    if value is not None and isinstance(value.value, dict) and isinstance(value.value.get("queries"), list):
+        found = [str(q) for q in value.value["queries"] if isinstance(q, (str, int, float))]
     if not found:
         found = [re.sub(r"^\s*(\d+[.)]|[-*•])\s*", "", line) for line in text.splitlines()]
     cleaned = [" ".join(q.strip().strip('"').split()) for q in found]
@@ -60,19 +60,26 @@ class ExpandedRetriever:
         self.prompts = prompts or Prompts()
         self.depth = depth
 
-    def queries(self, query: str) -> list[str]:
+    async def aqueries(self, query: str) -> list[str]:
         """What the model suggests searching for (an LLM failure leaves just the original query)."""
         prompt = self.prompts.render("queries", query=query, n=self.n, output_example=OUTPUT_EXAMPLE)
         try:
-            reply = self.llm.complete([{"role": "user", "content": prompt}], schema=SCHEMA)
-        except Exception as e:  # expansion is an extra: the search goes on without it
+            reply = await self.llm.acomplete([{"role": "user", "content": prompt}], schema=SCHEMA, stage="expand")
+        except LLMError as e:  # expansion is an extra: the search goes on without it
+            if e.fatal:
+                raise
             log.warning("query expansion failed (%s); searching the query alone", e)
             return []
         return parse_queries(reply.text, self.n)
 
-    def search(self, query: str, k: int) -> list[Hit]:
+    async def asearch(self, query: str, k: int) -> list[Hit]:
         """The k best papers by reciprocal-rank fusion over the original and the generated queries."""
-        rankings = [self.base.search(q, max(k, self.depth)) for q in [query, *self.queries(query)]]
+        queries = [query, *await self.aqueries(query)]
+        rankings = [self.base.search(q, max(k, self.depth)) for q in queries]
         weights = [2.0] + [1.0] * (len(rankings) - 1)  # the user's own query counts double
         fused = reciprocal_rank_fusion([[h.paper.id for h in hits] for hits in rankings], weights=weights)
         return fused_hits(rankings, fused, k)
+
+    def search(self, query: str, k: int) -> list[Hit]:
+        """The sync form of `asearch`."""
+        return run_sync(self.asearch(query, k))

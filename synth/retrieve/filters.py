@@ -59,21 +59,25 @@ def check_date(value: str | None) -> str | None:
 
 
 def within_dates(hits: list[Hit], before: str | None, after: str | None) -> tuple[list[Hit], int]:
-    """Hits published before `before` and on or after `after` (YYYY[-MM[-DD]]), re-ranked from 1.
+    """Hits not known to fall outside [after, before) (dates YYYY[-MM[-DD]]), re-ranked from 1.
 
-    Dates are compared as ranges: a paper dated only "2025" is before 2026-01-01 but not before
-    2025-04-01, since it may be later. A paper without a readable date is kept (there is no evidence it is
-    out of range); the second value counts those kept.
+    Dates are compared as ranges, and a paper is left out only when it is certainly out of range: one dated
+    2025-05-02 is not before 2025-04-01, but one dated only "2025" may be, so it is kept, like a paper with
+    no date at all. The second value counts the papers kept without being certainly in range.
     """
     first = date_range(before)[0] if before else None
     start = date_range(after)[0] if after else None
-    kept, undated = [], 0
+    kept, uncertain = [], 0
     for hit in hits:
         when = hit.paper.date or (str(hit.paper.year) if hit.paper.year else None)
         span = leading_date_range(when) if when else None
-        if span is None:
-            undated += 1
-        elif (first and span[1] >= first) or (start and span[0] < start):
-            continue
+        if span is not None:
+            lo, hi = span
+            if (first and lo >= first) or (start and hi < start):
+                continue
+            if not ((first is None or hi < first) and (start is None or lo >= start)):
+                uncertain += 1
+        else:
+            uncertain += 1
         kept.append(hit)
-    return [h.model_copy(update={"rank": r}) for r, h in enumerate(kept, 1)], undated
+    return [h.model_copy(update={"rank": r}) for r, h in enumerate(kept, 1)], uncertain
