@@ -21,3 +21,7 @@ class RetrievalError(SynthError):
 
 class LLMError(SynthError):
     """The language model could not be reached or gave no usable answer."""
+
+
+class SourceError(SynthError):
+    """A live source (arXiv, OpenAlex, Semantic Scholar) could not be searched."""

@@ -409,6 +409,11 @@ def corpus_stats(
         typer.echo(line)
 
 
+from synth.cli.fetch import fetch as _fetch  # noqa: E402 - a command in its own module, registered here
+
+app.command("fetch")(_fetch)
+
+
 def main() -> None:
     """Entry point of the `synth` console script."""
     # pydantic scans every installed package's entry points for plugins on first use (~15 ms); the CLI
