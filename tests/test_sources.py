@@ -524,3 +524,34 @@ def test_a_mistyped_api_url_is_one_clear_error(monkeypatch, clock: Clock, tmp_pa
     monkeypatch.setenv("ARXIV_API_URL", "export.arxiv.org/api/query")  # no scheme
     with pytest.raises(SourceError, match=r"arxiv: cannot use the URL 'export\.arxiv\.org/api/query' .*give an http"):
         fetch("arxiv", "graph neural networks", max_results=5, home=tmp_path, limits=limits(clock))
+
+
+def test_without_the_sources_extra_a_fetch_says_what_to_install(api, monkeypatch, clock: Clock, tmp_path: Path) -> None:
+    server = api(Reply.page("s2_page2.json"))
+    monkeypatch.setenv("S2_API_URL", server.base)
+    done = fetch("semanticscholar", "class incremental learning", max_results=5, home=tmp_path, limits=limits(clock))
+    monkeypatch.setitem(sys.modules, "tenacity", None)  # as if it were not installed
+    with pytest.raises(SourceError, match=r"pip install 'synth\[sources\]' \(tenacity is missing\)"):
+        fetch("semanticscholar", "other words entirely", max_results=5, home=tmp_path, limits=limits(clock))
+    # A fetch already cached needs no HTTP library at all.
+    assert fetch_corpus("semanticscholar", "class incremental learning", max_results=5, home=tmp_path) == done.path
+
+
+def test_abstract_in_live_search_corpus_saved_verified_draft_out(
+    api, monkeypatch, clock: Clock, tmp_path: Path
+) -> None:
+    from synth import Synthesizer
+
+    server = api(Reply.page("s2_page1.json"), Reply.page("s2_page2.json"))
+    monkeypatch.setenv("S2_API_URL", server.base)
+    path = fetch_corpus("semanticscholar", "exemplar-free class incremental learning", max_results=10, home=tmp_path)
+    synth = Synthesizer(corpus=path, k=5)
+    section = synth.draft("exemplar-free class incremental learning without replay")
+    cited = {c.paper.id for c in section.citations}
+    assert cited and cited <= set(load_corpus(path).by_id)  # only fetched papers are cited
+    report = synth.check(section)
+    assert report.invalid_citations == 0 and report.citation_precision is not None
+    requests = len(server.requests)
+    again = fetch_corpus("semanticscholar", "exemplar-free class incremental learning", max_results=10, home=tmp_path)
+    Synthesizer(corpus=again, k=5).draft("replay-free learners")
+    assert again == path and len(server.requests) == requests  # drafting again is offline
