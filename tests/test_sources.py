@@ -296,6 +296,21 @@ def test_a_page_that_is_not_json_is_an_error_of_that_query(api, clock: Clock) ->
 # --- fetch: queries, merging, cache, progress ---------------------------------------------------------
 
 
+def test_plan_queries_for_topics_titles_and_wrapped_abstracts() -> None:
+    suite = Path(__file__).parents[1] / "eval" / "suites" / "deepscholar-dev" / "queries.jsonl"
+    first = json.loads(suite.read_text(encoding="utf-8").splitlines()[0])
+    abstract = first["abstract"]  # wrapped at 80 columns, as arXiv gives it
+    assert plan_queries("graph neural networks") == ["graph neural networks"]  # a topic: as it is
+    with_title = plan_queries("Emotion Extraction from App Reviews\n\n" + abstract)
+    assert with_title[0] == "Emotion Extraction from App Reviews"
+    phrases = [q.lower() for q in with_title[1:]]
+    assert len(phrases) == 3 and "app reviews" in phrases and "large language models" in phrases
+    no_title = plan_queries(abstract)  # the first wrapped line is not taken for a title
+    assert not any(q.startswith("Opinion mining plays") for q in no_title) and len(no_title) == 3
+    words = [set(q.lower().split()) for q in phrases]
+    assert all(a.isdisjoint(b) for i, a in enumerate(words) for b in words[i + 1 :])  # no two share a word
+
+
 def _s2_result(*titles: str) -> Reply:
     """A Semantic Scholar search page holding one paper per title, each with a DOI made from its title."""
     data = []
@@ -432,6 +447,7 @@ def test_the_registry_builds_every_source(clock: Clock) -> None:
 # --- the network is reached only when a source is asked for ------------------------------------------
 
 
+@pytest.mark.slow
 def test_importing_the_sources_loads_no_http_library() -> None:
     code = "import sys, synth.sources, synth.cli.fetch; print(sorted(m for m in ('httpx', 'tenacity') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
