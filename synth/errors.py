@@ -83,3 +83,7 @@ class ContextWindowExceeded(LLMRejected):
 
 class LLMBadReply(LLMError):
     """The reply is not a chat completion synth can read (the same request would give the same reply)."""
+
+
+class SourceError(SynthError):
+    """A live source (arXiv, OpenAlex, Semantic Scholar) could not be searched."""

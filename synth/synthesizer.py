@@ -216,6 +216,7 @@ class Synthesizer:
         """Judge every citation of a draft and repair what fails; verdicts and changes travel with the section."""
         from synth.check.repair import repair
         from synth.check.rewrite import LLMRewriter
+
         papers = {h.paper.id: h.paper for h in hits}
         judge = self.judge
         costly = getattr(judge, "name", "") != "offline"

@@ -27,21 +27,30 @@ def one_line(result, exit_code: int = 1) -> str:
 
 
 def test_query_file_missing_or_a_directory(tmp_path: Path) -> None:
-    assert one_line(run("draft", "--query-file", str(tmp_path / "none.txt"))) == f"error: query file not found: {tmp_path / 'none.txt'}"
-    assert one_line(run("draft", "--query-file", str(tmp_path))) == f"error: {tmp_path} is a directory, not a query file"
+    assert (
+        one_line(run("draft", "--query-file", str(tmp_path / "none.txt")))
+        == f"error: query file not found: {tmp_path / 'none.txt'}"
+    )
+    assert (
+        one_line(run("draft", "--query-file", str(tmp_path))) == f"error: {tmp_path} is a directory, not a query file"
+    )
 
 
 def test_output_that_is_a_directory_fails_before_any_llm_call(tmp_path: Path, fake_openai) -> None:
     from fake_openai import Answer
 
     server = fake_openai(Answer(content="{}"))
-    line = one_line(run("draft", "program synthesis", "-o", str(tmp_path), "--model", "openai/local", "--api-base", server.base))
+    line = one_line(
+        run("draft", "program synthesis", "-o", str(tmp_path), "--model", "openai/local", "--api-base", server.base)
+    )
     assert line == f"error: {tmp_path} is a directory; give a file name to write to"
     assert server.requests == []  # nothing was paid for
 
 
 def test_corpus_that_is_a_directory(tmp_path: Path) -> None:
-    assert one_line(run("draft", "x", "--corpus", str(tmp_path))) == f"error: {tmp_path} is a directory, not a corpus file"
+    assert (
+        one_line(run("draft", "x", "--corpus", str(tmp_path))) == f"error: {tmp_path} is a directory, not a corpus file"
+    )
 
 
 def test_csv_without_an_abstract_column(tmp_path: Path) -> None:
@@ -60,36 +69,53 @@ def test_invalid_dates(value: str, why: str) -> None:
 
 def test_unknown_choice_is_a_usage_error_listing_the_choices() -> None:
     result = run("draft", "x", "--retriever", "tfidf")
-    assert result.exit_code == 2 and "auto" in result.stderr and "bm25" in result.stderr and "Traceback" not in result.output
+    assert (
+        result.exit_code == 2
+        and "auto" in result.stderr
+        and "bm25" in result.stderr
+        and "Traceback" not in result.output
+    )
 
 
 def _subprocess(args: list[str], **kwargs) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "synth", *args], env=env, capture_output=True, text=True, timeout=120, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "synth", *args], env=env, capture_output=True, text=True, timeout=120, **kwargs
+    )
 
 
 @pytest.mark.slow
 def test_closed_stdin_and_stdout_are_one_sentence() -> None:
     empty_in = _subprocess(["draft"], stdin=subprocess.DEVNULL)  # stdin open but empty
-    assert empty_in.returncode == 1 and empty_in.stderr.strip() == "error: the query is empty; give a topic, or a title and abstract"
+    assert (
+        empty_in.returncode == 1
+        and empty_in.stderr.strip() == "error: the query is empty; give a topic, or a title and abstract"
+    )
     code = (
         "import os, sys; os.close(0); os.close(1); sys.argv = ['synth', 'draft', '-f', '-']; "
         "from synth.cli import main; main()"
     )
     result = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(ROOT)},
                             capture_output=False, stderr=subprocess.PIPE, text=True, timeout=60)  # fmt: skip
-    assert result.returncode == 1 and result.stderr.strip() == "error: stdin is closed; give the query as an argument or with --query-file FILE"
+    assert (
+        result.returncode == 1
+        and result.stderr.strip() == "error: stdin is closed; give the query as an argument or with --query-file FILE"
+    )
     code = "import os, sys; os.close(1); sys.stdout = None; sys.argv = ['synth', 'draft', 'program synthesis']; from synth.cli import main; main()"
     result = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(ROOT)},
                             stderr=subprocess.PIPE, text=True, timeout=60)  # fmt: skip
-    assert result.returncode == 1 and result.stderr.strip().endswith("error: stdout is closed; write the output to a file with -o FILE")
+    assert result.returncode == 1 and result.stderr.strip().endswith(
+        "error: stdout is closed; write the output to a file with -o FILE"
+    )
 
 
 @pytest.mark.slow
 def test_a_closed_pipe_ends_quietly() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     shell = f"{sys.executable} -m synth -q draft 'program synthesis' -k 12 | head -c 10"
-    result = subprocess.run(["bash", "-o", "pipefail", "-c", shell], env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", shell], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.stdout == "## Related" and result.stderr == ""
 
 
@@ -134,7 +160,11 @@ def test_help_shows_defaults_and_completion_is_available() -> None:
         assert "--retriever" in run(*command).stdout or command[0] == "check"
     assert "--install-completion" in run("--help").stdout
     script = _subprocess(["--show-completion", "bash"])
-    assert script.returncode == 0 and "_SYNTH_COMPLETE=complete_bash" in script.stdout and "complete -o default" in script.stdout
+    assert (
+        script.returncode == 0
+        and "_SYNTH_COMPLETE=complete_bash" in script.stdout
+        and "complete -o default" in script.stdout
+    )
 
 
 def test_check_fail_under_exits_2_below_the_bar(tmp_path: Path, fixtures: Path) -> None:

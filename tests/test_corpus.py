@@ -148,7 +148,7 @@ def test_bibtex_accents_and_author_lists_are_decoded_by_bibtexparser(tmp_path: P
     bib = tmp_path / "refs.bib"
     bib.write_text(
         "@article{mueller2020,\n"
-        '  title = {A {S}tudy of {M}{\\"u}ller\'s Method},\n'
+        "  title = {A {S}tudy of {M}{\\\"u}ller's Method},\n"
         "  author = {M{\\\"u}ller, Hans and de la Fuente, Ana and Jos{\\'e} Garc{\\'\\i}a},\n"
         "  abstract = {We show that 50\\% of the gains come from \\emph{one} change.},\n"
         "  year = 2020\n}\n"

@@ -82,7 +82,9 @@ class _Engine:
                 best = verdict
         return best
 
-    async def one(self, index: int, sentence: Sentence) -> tuple[Sentence | None, list[Change], list[tuple[str, CitationVerdict]]]:
+    async def one(
+        self, index: int, sentence: Sentence
+    ) -> tuple[Sentence | None, list[Change], list[tuple[str, CitationVerdict]]]:
         """Repair one sentence: (the new sentence or None, changes, verdicts keyed by final paper id)."""
         text = sentence.text
         kept: list[str] = []
@@ -101,7 +103,9 @@ class _Engine:
                 verdicts.append((pid, _verdict(pid, "supported", verdict)))
                 continue
             failed.append((paper, verdict))
-            replacement = None if sentence.about_query else await self.best_replacement(text, {*sentence.citations, *kept})
+            replacement = (
+                None if sentence.about_query else await self.best_replacement(text, {*sentence.citations, *kept})
+            )
             if replacement is not None:
                 new = replacement.papers[0]
                 kept.append(new)
@@ -152,7 +156,9 @@ class _Engine:
         return new, verdicts
 
 
-def _verdict(pid: str, status: str, verdict: Verdict, *, replaced: str | None = None, reason: str = "") -> CitationVerdict:
+def _verdict(
+    pid: str, status: str, verdict: Verdict, *, replaced: str | None = None, reason: str = ""
+) -> CitationVerdict:
     return CitationVerdict(sentence=-1, paper=pid, status=status, score=verdict.score,  # type: ignore[arg-type]
                            evidence=verdict.evidence, replaced=replaced, reason=reason)  # fmt: skip
 

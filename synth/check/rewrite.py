@@ -39,7 +39,9 @@ def parse_rewrite(text: str, papers: list[Paper]) -> Sentence | None:
     words = " ".join(words.split())
     if not words or not numbers:
         return None
-    return Sentence(text=words if words[-1] in ".!?" else words + ".", citations=[papers[n - 1].id for n in dict.fromkeys(numbers)])
+    return Sentence(
+        text=words if words[-1] in ".!?" else words + ".", citations=[papers[n - 1].id for n in dict.fromkeys(numbers)]
+    )
 
 
 class LLMRewriter:

@@ -103,11 +103,12 @@ def _root(
 
 
 def _register() -> None:
-    from synth.cli import check, corpus, draft, eval, index
+    from synth.cli import check, corpus, draft, eval, fetch, index
 
     app.command("draft")(draft.draft)
     app.command("search")(draft.search)
     app.command("check")(check.check)
+    app.command("fetch")(fetch.fetch)
     app.add_typer(eval.eval_app, name="eval")
     app.add_typer(index.index_app, name="index")
     app.add_typer(corpus.corpus_app, name="corpus")

@@ -1,4 +1,4 @@
-"""Read corpora of abstracts (JSONL, JSON, CSV/TSV, BibTeX) into Papers, with ids, dedupe and clear errors."""
+"""Read corpora (JSONL, JSON, CSL-JSON, CSV/TSV, BibTeX, RIS) into Papers, with ids, dedupe and clear errors."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from synth.corpus.csl import csl_records, is_csl
+from synth.corpus.ris import ris_records
 from synth.errors import CorpusError
 from synth.models import Paper
 from synth.text import normalise
@@ -22,7 +24,8 @@ log = logging.getLogger(__name__)
 SAMPLE_CORPUS = "sample"
 """The name that selects the sample corpus shipped inside the package."""
 
-FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv", ".bib": "bib"}
+FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv", ".bib": "bib",
+           ".ris": "ris"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,7 @@ def _load(path: Path, fmt: str, name: str, strict: bool) -> Corpus:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as e:
             raise CorpusError(f"{name}: not UTF-8 text ({e.reason} at byte {e.start})") from e
-        records = {"json": _json, "csv": _csv, "tsv": _csv, "bib": _bib}[fmt](text, name, fmt)
+        records = {"json": _json, "csv": _csv, "tsv": _csv, "bib": _bib, "ris": ris_records}[fmt](text, name, fmt)
     problems: list[Problem] = []
     papers: list[Paper] = []
     index: dict[str, int] = {}  # DOI / normalised title / id -> position in papers
@@ -187,6 +190,9 @@ def _json(text: str, name: str, fmt: str) -> Iterator[Record]:
         data = data["papers"]
     if not isinstance(data, list):
         raise CorpusError(f"{name}: expected a JSON array of papers (or an object with a 'papers' array)")
+    if is_csl(data):  # Zotero / Better BibTeX / pandoc export
+        yield from csl_records(data)
+        return
     for n, obj in enumerate(data, 1):
         yield f"entry {n}", obj if isinstance(obj, dict) else f"expected an object, got {type(obj).__name__}"
 

@@ -12,12 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import re
 import ssl
 import time
 import zlib
-from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any
 
@@ -37,34 +35,18 @@ from synth.llm.providers import is_loopback
 from synth.llm.replies import clean_text
 from synth.llm.secrets import remember, scrub
 from synth.models import Usage
+from synth.retry_after import retry_after
 
 log = logging.getLogger(__name__)
 
 OPENAI_BASE = "https://api.openai.com/v1"
 MAX_REPLY_BYTES = 4_000_000  # a related-work reply is a few kB; 4 MB is far beyond any real one
-MAX_RETRY_AFTER = 60.0
 _WINDOW_IN_ERROR = re.compile(r"(?:context (?:window|length) (?:of|is)|maximum context length is)\s+(\d+)", re.I)
 
 
 @lru_cache(maxsize=1)
 def _ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context()  # built once: it is the slow part of a new HTTPS client
-
-
-def retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (seconds or an HTTP date), clamped to [0, 60]; None if unusable."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = parsedate_to_datetime(value).timestamp() - time.time()
-        except (TypeError, ValueError, IndexError, OverflowError):
-            return None
-    if math.isnan(seconds) or seconds < 0:
-        return None
-    return min(seconds, MAX_RETRY_AFTER)
 
 
 class OpenAICompatible:
