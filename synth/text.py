@@ -94,3 +94,43 @@ def split_sentences(text: str) -> list[str]:
     if tail:
         sentences.append(tail)
     return [s for s in sentences if s]
+
+
+# Citation markers that abstracts carry from their own papers: "[2]", "[ 14 ]", "[1, 3-5]", "［１３］", "【13】",
+# "[12a]", a corpus-id-like key "[pd26379a69f]", "[arXiv:1710.08005]", "[Song and Yu, ICML'21]". Left in a
+# drafted sentence they would read as synth's own citations, pointing at unrelated papers. Bracketed words
+# without digits ("[CLS]", "[MASK]", "[sic]") and intervals ("[0, 1]", "[-1, 1]", "[0.5, 2]") are text and stay.
+_OPEN, _CLOSE = re.escape("[［【〔"), re.escape("]］】〕")
+_ONE = rf"[{_OPEN}][^{_OPEN}{_CLOSE}]{{1,80}}[{_CLOSE}]"
+_MARKERS = re.compile(rf"\s*{_ONE}(?:\s*[,;–—-]?\s*{_ONE})*")  # "[1]–[4]", "[2][5]", "[3], [7]": one run
+_INSIDE = re.compile(rf"[{_OPEN}]([^{_OPEN}{_CLOSE}]+)[{_CLOSE}]")
+_NUMBER = r"[1-9]\d{0,3}[a-z]?"  # 1-based, no decimals: "0" or "0.5" belong to an interval
+_NUMBERS = re.compile(rf"{_NUMBER}(?:\s*(?:[,;]|[–—-])\s*{_NUMBER})*")
+# An id or key: letters and at least three digits ("p0a1b2c3d4", "arXiv:1710.08005", "smith2020"), not "GPT-4".
+_KEY = re.compile(r"(?=(?:\S*\d){3})(?=\S*[A-Za-z])[\w:./\-]{4,40}")
+_AUTHOR_YEAR = re.compile(r"^[A-Z][^\d]*(?:\bet al\b|,|\band\b|&|\s)[^\d]*(?:\b(?:19|20)\d\d[a-z]?\b|'\d\d)(?:\W.*)?$")
+
+
+def _is_citation(inside: str) -> bool:
+    inside = " ".join(unicodedata.normalize("NFKC", inside).split())  # fullwidth digits become ASCII
+    keys = [k.strip() for k in re.split(r"[,;]", inside)]
+    return bool(
+        _NUMBERS.fullmatch(inside)
+        or all(_KEY.fullmatch(k) or _NUMBERS.fullmatch(k) for k in keys)
+        or _AUTHOR_YEAR.match(inside)
+    )
+
+
+def strip_citation_markers(text: str) -> str:
+    """Remove bracketed citation markers an abstract carries ("[2]", "［１３］", "[p0a1b2c3d4]"), keep other brackets.
+
+    The space before a removed marker goes with it, so "synthesis [2], which" becomes "synthesis, which".
+    """
+    if not re.search(rf"[{_OPEN}]", text):
+        return text
+
+    def drop(m: re.Match[str]) -> str:
+        return "" if all(_is_citation(i) for i in _INSIDE.findall(m.group())) else m.group()
+
+    out = _MARKERS.sub(drop, text)
+    return re.sub(r"\s+([.,;:!?])", r"\1", out).strip()
