@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from synth import Synthesizer
+from synth.check.metrics import check
 from synth.corpus import load_corpus
 from synth.draft.attribution import attribute
 from synth.evaluate.fidelity import damage
@@ -63,6 +64,7 @@ def main() -> None:
     rows = []
     pooled, shuffled_rounds = PairAgreement(), [PairAgreement()] * 200
     sentences = dangling = 0
+    topic_flags: list[bool] = []
     damaged: list[tuple[str, str, str]] = []
     started = time.perf_counter()
     for q in dev.queries:
@@ -70,6 +72,11 @@ def main() -> None:
         section = syn.draft(q.text)
         seconds = time.perf_counter() - t0
         report = syn.check(section)
+        # Topic sentences are mostly under the checker's 50 characters: judge them on their own as well.
+        topics = {p.sentences[0].text for p in section.paragraphs if p.sentences and len(p.sentences[0].citations) > 1}
+        if topics:
+            short = check(section, syn.corpus, syn.judge, min_chars=0)
+            topic_flags += [f for s in short.sentences if s.text in topics for f in s.precise]
         cited = [c.paper.id for c in section.citations]
         human = human_paragraphs(q.exemplar or "", known)
         draft = section_paragraphs(section)
@@ -142,6 +149,10 @@ def main() -> None:
     print(f"| dangling openings, sample suite | {sample_dangling}/{sample_sentences} | |")
     print(f"| damaged names or doubled phrases, dev + sample | {len(damaged)} + {len(sample_damage)} | 0 |")
     print(f"| citation precision, offline judge (mean) | {mean([r['cite_p'] for r in rows]):.3f} | >= 0.95 |")
+    print(
+        f"| topic-sentence citations the offline judge supports (judged at any length) | "
+        f"{sum(topic_flags)}/{len(topic_flags)} = {sum(topic_flags) / max(1, len(topic_flags)):.1%} | |"
+    )
     print(f"| claim coverage, offline judge (mean) | {mean([r['coverage_claims'] for r in rows]):.3f} | >= 0.95 |")
     print(
         f"| drafting seconds per query, median (retrieval + draft) | {statistics.median(r['seconds'] for r in rows):.3f} | |"

@@ -38,6 +38,14 @@ def _name_like(token: str, first: bool) -> bool:
     return any(c.isupper() or c.isdigit() for c in inner) or (not first and token[:1].isupper())
 
 
+def _variant(name: str, token: str) -> bool:
+    """A rewritten form of the name: different, but sharing a part of four characters or more ("-Math")."""
+    if name == token:
+        return False
+    match = SequenceMatcher(None, name, token, autojunk=False).find_longest_match()
+    return match.size >= 4
+
+
 def _source_sentence(sentence: str, paper_sentences: list[str]) -> str | None:
     """The abstract sentence this one was taken from: the closest by words, if it is close at all."""
     words = [w.lower() for w in _tokens(sentence)]
@@ -86,20 +94,26 @@ def damage(sentence: str, papers: list[Paper]) -> list[str]:
     proper = {t for s in sentences for t in _tokens(s)[1:] if t[:1].isupper() and t.lower() not in STOPWORDS}
     proper |= {a for p in papers for author in p.authors for a in author.split() if len(a.strip(".")) > 1}
     proper |= {t for t in _tokens(" ".join(p.title for p in papers)) if _name_like(t, first=True)}
+    lower_words = {t for t in source_tokens if t.islower()}  # a word the paper also writes in lower case
     matcher = SequenceMatcher(None, [t.lower() for t in src], [t.lower() for t in tokens], autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":  # the same words, but an edit may have left their case wrong
             for k in range(i2 - i1):
                 was, now, at = src[i1 + k], tokens[j1 + k], j1 + k
-                if was != now and was in proper:
+                if was != now and was in proper and was.lower() not in lower_words:
                     problems.append(f"name: {was} -> {now}")
                 elif i1 + k == 0 and at > 0 and now[:1].isupper() and now not in proper and not _name_like(now, True):
                     problems.append(f"mid-sentence capital: {now}")
                 elif i1 + k == 0 and at > 0 and now == "A":
                     problems.append("mid-sentence capital: A")
             continue
+        inserted = tokens[j1:j2]
         for i in range(i1, i2):
             word = src[i]
-            if _name_like(word, first=i == 0) and word not in tokens:
-                problems.append(f"name: {word} -> {' '.join(tokens[j1:j2]) or '(dropped)'}")
+            if not _name_like(word, first=i == 0) or word in tokens:
+                continue
+            # Before the first unchanged word an edit may drop a leading clause, names and all; what it may
+            # not do is rewrite a name ("We-Math" -> "They-Math"). Later, a name must not go at all.
+            if i1 > 0 or any(_variant(word, t) for t in inserted):
+                problems.append(f"name: {word} -> {' '.join(inserted) or '(dropped)'}")
     return problems

@@ -92,11 +92,12 @@ class PairAgreement:
 
     @property
     def f1(self) -> float | None:
-        """Harmonic mean of pairwise precision and recall; None when either is undefined."""
-        p, r = self.precision, self.recall
-        if p is None or r is None:
-            return None
-        return 2 * p * r / (p + r) if p + r else 0.0
+        """Harmonic mean of pairwise precision and recall, 2·both / (draft + human).
+
+        None when neither side puts any pair together (nothing to agree on); 0 when only one side does.
+        """
+        total = self.together_draft + self.together_human
+        return 2 * self.together_both / total if total else None
 
 
 def _memberships(groups: Sequence[Sequence[str]]) -> dict[str, set[int]]:
