@@ -133,6 +133,8 @@ def _lower_first(text: str, paper: Paper) -> str | None:
     """
     first, _, rest = text.partition(" ")
     word = first.rstrip(",;:")
+    if not word[:1].isalpha():
+        return None  # "(Good)", "*Data*": markup first; no frame rather than a capital left mid-sentence
     if not word[:1].isupper() or word == "I" or any(c.isupper() or c.isdigit() for c in word[1:]):
         return text  # "BERT", "GPT-4", "I/O", "k-NN": names, written as they are after the frame too
     low = word.lower()

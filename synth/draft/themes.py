@@ -45,40 +45,40 @@ class Phrases:
 
 
 def phrases(paper: Paper) -> Phrases:
-    """Runs of one to three content words inside a clause of the title or abstract."""
+    """Runs of one to three content words inside a clause of the title or abstract, the first not generic."""
     keys: set[tuple[str, ...]] = set()
     title: set[tuple[str, ...]] = set()
     written: dict[tuple[str, tuple[str, ...]], float] = {}
     text = strip_citation_markers(paper.abstract)
-    for sentence in [paper.title, *split_sentences(text)]:
-        for clause in _CLAUSE.split(sentence):
-            tokens = _WORD.findall(clause)
-            stems = stem_words([t.lower() for t in tokens])
-            for i in range(len(tokens)):
-                for n in (1, 2, 3):
-                    run = tokens[i : i + n]
-                    if len(run) < n or not _phrase(run):
-                        continue
-                    key = tuple(stems[i : i + n])
-                    keys.add(key)
-                    if sentence is paper.title:
-                        title.add(key)
-                    # How the abstract writes it; a title's Title Case (and a sentence's first capital) is how
-                    # the position writes it, so those count only in lower case, and far less.
-                    if sentence is paper.title or i == 0:
-                        plain = [t.lower() if t[1:].islower() else t for t in run]
-                        form, weight = " ".join(plain), 0.01
-                    else:
-                        form, weight = " ".join(run), 1.0
-                    written[(form, key)] = written.get((form, key), 0.0) + weight
+    clauses = [
+        (sentence is paper.title, _WORD.findall(clause))
+        for sentence in [paper.title, *split_sentences(text)]
+        for clause in _CLAUSE.split(sentence)
+    ]
+    all_stems = iter(stem_words([t.lower() for _, tokens in clauses for t in tokens]))  # one call: fast
+    for in_title, tokens in clauses:
+        stems = [next(all_stems) for _ in tokens]
+        content = [_content(t) for t in tokens]
+        for i, token in enumerate(tokens):
+            if not content[i] or token.lower() in _GENERIC:
+                continue  # "incremental learning", not "generates question"
+            for n in (1, 2, 3):
+                if i + n > len(tokens) or not content[i + n - 1]:
+                    break
+                if n == 1 and len(token) < 4:
+                    continue
+                run, key = tokens[i : i + n], tuple(stems[i : i + n])
+                keys.add(key)
+                if in_title:
+                    title.add(key)
+                # How the abstract writes it; a title's Title Case (and a clause's first capital) is how the
+                # position writes it, so those count only in lower case, and far less.
+                if in_title or i == 0:
+                    form, weight = " ".join(t.lower() if t[1:].islower() else t for t in run), 0.01
+                else:
+                    form, weight = " ".join(run), 1.0
+                written[(form, key)] = written.get((form, key), 0.0) + weight
     return Phrases(keys, title, written)
-
-
-def _phrase(run: list[str]) -> bool:
-    """Content words only, the first not a generic one ("incremental learning", not "generates question")."""
-    if not all(_content(t) for t in run) or run[0].lower() in _GENERIC:
-        return False
-    return len(run) > 1 or len(run[0]) >= 4
 
 
 def _content(token: str) -> bool:
