@@ -107,13 +107,21 @@ class Synthesizer:
             raise SettingsError(f"{what} needs a model: set --model or SYNTH_MODEL")
         return self.llm
 
+    @property
+    def retriever_name(self) -> str:
+        """The retriever the settings name, with `auto` resolved."""
+        from synth.retrieve import auto_retriever
+
+        name = self.settings.retrieval.retriever
+        return auto_retriever() if name == "auto" else name
+
     @cached_property
     def retriever(self) -> Retriever:
         """The retriever named by the settings, with LLM query expansion when asked for and a model is set."""
-        from synth.retrieve import RETRIEVERS, auto_retriever
+        from synth.retrieve import RETRIEVERS
 
         r = self.settings.retrieval
-        base = RETRIEVERS[auto_retriever() if r.retriever == "auto" else r.retriever](self)
+        base = RETRIEVERS[self.retriever_name](self)
         if r.llm_queries and self.llm is not None:
             from synth.retrieve.expand import ExpandedRetriever
 

@@ -78,7 +78,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     for m in _BOUNDARY.finditer(text):
         end = m.end()
         window = text[max(start, m.start() - _LOOK) : m.start()]
-        last = window.rsplit(None, 1)[-1].lower().rstrip(".") if window.strip() else ""
+        written = window.rsplit(None, 1)[-1].rstrip(".") if window.strip() else ""
+        # An acronym in capitals ("CF", "NO", "ST") is a word, not the abbreviation "cf." or "no.".
+        last = written.lower() if not (len(written) > 1 and written.isupper()) else written
         after = text[end : end + 1]
         following = _NEXT_WORD.match(text, end)
         next_word = following.group().lower().strip("\"'(") if following else ""

@@ -195,7 +195,9 @@ def test_missing_variable_is_an_error_and_overrides_are_used(tmp_path: Path) -> 
 
 def test_synthesizer_with_an_injected_llm(fixtures: Path) -> None:
     llm = FakeLLM(reply([("Programs are searched.", [1]), ("Passages are retrieved.", [2])]))
-    synth = Synthesizer(corpus=str(fixtures / "papers.jsonl"), llm=llm, k=3, words=120, style="one paragraph", verify=False)
+    synth = Synthesizer(
+        corpus=str(fixtures / "papers.jsonl"), llm=llm, k=3, words=120, style="one paragraph", verify=False
+    )
     section = synth.draft("program synthesis retrieval")
     assert section.drafter == "one-shot" and len(section.citations) == 2 and section.usage.calls == 1
     assert "about 120 words as one paragraph" in llm.calls[0][1]["content"]

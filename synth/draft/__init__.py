@@ -42,7 +42,10 @@ PIPELINES: dict[str, Callable[[Synthesizer], Drafter]] = {"one-shot": _one_shot}
 
 
 def extractive_drafter(synth: Synthesizer) -> Drafter:
-    """The offline extractive drafter."""
+    """The offline extractive drafter, with the relevance bar that suits the retriever's scores."""
     from synth.draft.extractive import ExtractiveDrafter
+    from synth.draft.relevance import MIN_RELATIVE_SCORE, RRF_RELATIVE_SCORE
 
-    return ExtractiveDrafter()
+    # Reciprocal-rank fusion squeezes the top scores into 0.6-1.0 of the best: BM25's bar would cut nothing.
+    fused = synth.retriever_name == "hybrid" and synth.settings.retrieval.fusion == "rrf"
+    return ExtractiveDrafter(min_relative_score=RRF_RELATIVE_SCORE if fused else MIN_RELATIVE_SCORE)

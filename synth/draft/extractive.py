@@ -1,7 +1,15 @@
-"""The offline extractive drafter: themes by clustering, sentences taken from each paper's own abstract.
+"""The offline extractive drafter: the relevant papers, grouped into named themes, quoted from their abstracts.
 
-It never writes a claim of its own. Each sentence is a sentence of the cited paper's abstract; the only
-edits are attribution (`synth.draft.attribution`).
+It never writes a claim of its own. The steps:
+1. cite only the hits that clear the relevance bar (`synth.draft.relevance`); the rest go to
+   `Section.left_out` with their reason;
+2. group the cited papers into themes by their words and name each by a phrase its papers share; a theme
+   opens with a topic sentence built from those phrases (`synth.draft.themes`);
+3. quote for each paper the abstract sentences closest to the query that stand alone
+   (`synth.draft.standalone`), or a sentence together with the one it leans on;
+4. attribute each quote to its paper (`synth.draft.attribution`), and strip the abstract's own citation
+   markers, which would otherwise read as synth's citations.
+Themes come in order of their closest paper to the query, and papers within a theme likewise.
 """
 
 from __future__ import annotations
@@ -14,8 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from synth.draft.attribution import ANONYMOUS, attribute
+from synth.draft.relevance import MIN_RELATIVE_SCORE, relevance_cut
+from synth.draft.standalone import standalone
+from synth.draft.themes import cluster, name_theme, phrases
+from synth.markers import strip_citation_markers
 from synth.models import Hit, Paragraph, Section, Sentence
-from synth.text import STOPWORDS, split_sentences, stem_words, terms, words
+from synth.text import split_sentences, terms
 
 # A sentence that states what the paper itself does: the best candidate to represent it.
 _CONTRIBUTION = re.compile(
@@ -23,49 +35,65 @@ _CONTRIBUTION = re.compile(
     r"demonstrate|achieve|outperform|describe|study|investigate|evaluate)\w*",
     re.I,
 )
+# Where the code is, not what the paper found: never the sentence to represent a paper by.
+_HOUSEKEEPING = re.compile(
+    r"https?://|www\.|github|publicly available|(?:code|data|dataset)s? (?:is|are|will be) (?:available|released)", re.I
+)
 MIN_WORDS, MAX_WORDS = 8, 70
+PAIR_PENALTY = 0.1  # a sentence quoted with the one it leans on costs the reader a sentence more
+TITLE_WEIGHT = 3  # a title names what a paper is about: its words count as much as three abstract mentions
+PAPERS_PER_THEME = 6  # about six papers to a paragraph: measured on the dev suite (eval/README.md)
 
 
 @dataclass
 class _Doc:
     hit: Hit
-    sentences: list[str]
+    sentences: list[str]  # the abstract's sentences, its own citation markers removed
     vectors: np.ndarray  # one L2-normalised tf-idf row per sentence
-    vector: np.ndarray  # the whole paper (title + abstract)
+    vector: np.ndarray  # the whole paper (title weighted + abstract)
 
 
 class ExtractiveDrafter:
-    """Offline drafter: themes by clustering, sentences extracted from each paper's own abstract."""
+    """Offline drafter: relevant papers only, named themes, standalone sentences from each paper's abstract."""
 
     name = "extractive"
 
-    def __init__(self, max_themes: int = 5, lead_papers: int = 3) -> None:
+    def __init__(
+        self, max_themes: int = 5, lead_papers: int = 3, min_relative_score: float = MIN_RELATIVE_SCORE
+    ) -> None:
         self.max_themes = max_themes
         self.lead_papers = lead_papers  # the best-ranked papers get two sentences, the rest one
+        self.min_relative_score = min_relative_score
 
     async def adraft(self, query: str, hits: list[Hit]) -> Section:
         """The drafter interface: drafting is fast, local work, done in place."""
         return self.draft(query, hits)
 
     def draft(self, query: str, hits: list[Hit]) -> Section:
-        """Group hits into themes ordered by relevance and write one paragraph per theme."""
+        """Cite the relevant hits, grouped into named themes ordered by closeness to the query."""
         if not hits:
             return Section(query=query, paragraphs=[], drafter=self.name)
-        docs, query_vec, vocab = self._vectorise(query, hits)
-        surface = _surface_forms(hits)
-        themes = self._themes(docs)
+        kept, left_out = relevance_cut(hits, self.min_relative_score)
+        docs, query_vec = self._vectorise(query, kept)
+        count = min(self.max_themes, max(1, round(len(docs) / PAPERS_PER_THEME)))
+        groups = cluster([d.vector for d in docs], count)
+        groups = sorted(groups, key=lambda g: min(docs[i].hit.rank for i in g))  # closest theme first
+        found = [phrases(d.hit.paper) for d in docs]
+        ids = [d.hit.paper.id for d in docs]
         paragraphs = []
-        for members in themes:
-            sentences: list[Sentence] = []
-            for doc in sorted(members, key=lambda d: d.hit.rank):
-                sentences += self._sentences_for(doc, query_vec)
-            paragraphs.append(Paragraph(sentences=sentences, theme=self._label(members, vocab, surface)))
-        return Section(query=query, paragraphs=paragraphs, drafter=self.name)
+        for group in groups:
+            members = sorted(group, key=lambda i: docs[i].hit.rank)
+            theme, topic = name_theme(members, found, ids)
+            sentences = [topic] if topic else []
+            for i in members:
+                sentences += self._sentences_for(docs[i], query_vec)
+            paragraphs.append(Paragraph(sentences=sentences, theme=theme))
+        return Section(query=query, paragraphs=paragraphs, drafter=self.name, left_out=left_out)
 
     # -- vectors -------------------------------------------------------------------------------------------
 
-    def _vectorise(self, query: str, hits: list[Hit]) -> tuple[list[_Doc], np.ndarray, list[str]]:
-        papers_terms = [terms(h.paper.text) for h in hits]
+    def _vectorise(self, query: str, hits: list[Hit]) -> tuple[list[_Doc], np.ndarray]:
+        papers_terms = [terms(h.paper.title) * TITLE_WEIGHT + terms(h.paper.abstract) for h in hits]
         vocab = {t: i for i, t in enumerate(sorted({t for ts in papers_terms for t in ts}))}
         df = Counter(t for ts in papers_terms for t in set(ts))
         idf = np.zeros(len(vocab))
@@ -82,90 +110,53 @@ class ExtractiveDrafter:
 
         docs = []
         for hit, ts in zip(hits, papers_terms, strict=True):
-            sentences = split_sentences(hit.paper.abstract)
+            sentences = split_sentences(strip_citation_markers(hit.paper.abstract))
             rows = np.array([vec(terms(s)) for s in sentences]) if sentences else np.zeros((0, len(vocab)))
             docs.append(_Doc(hit, sentences, rows, vec(ts)))
-        return docs, vec(terms(query)), list(vocab)
-
-    # -- themes --------------------------------------------------------------------------------------------
-
-    def _themes(self, docs: list[_Doc]) -> list[list[_Doc]]:
-        """Ward clustering of the papers' tf-idf vectors (balanced themes), singletons folded in, by best rank."""
-        n = len(docs)
-        if n <= 3:
-            return [docs]
-        target = min(self.max_themes, max(2, round(n / 4)))
-        clusters = ward([d.vector for d in docs], target)
-        # A one-paper theme makes a one-sentence paragraph; fold it into its nearest theme.
-        while len(clusters) > 2 and any(len(c) == 1 for c in clusters):
-            clusters = ward([d.vector for d in docs], len(clusters) - 1)
-        themes = [[docs[i] for i in sorted(c)] for c in clusters]
-        return sorted(themes, key=lambda ds: min(d.hit.rank for d in ds))
-
-    @staticmethod
-    def _label(members: list[_Doc], vocab: list[str], surface: dict[str, str]) -> str:
-        """The three heaviest terms of the theme, as written in the abstracts."""
-        weight = np.sum([d.vector for d in members], axis=0)
-        top = np.argsort(-weight, kind="stable")[:3]
-        return ", ".join(surface.get(vocab[i], vocab[i]) for i in top if weight[i] > 0)
+        return docs, vec(terms(query))
 
     # -- sentences -----------------------------------------------------------------------------------------
 
     def _sentences_for(self, doc: _Doc, query_vec: np.ndarray) -> list[Sentence]:
-        if not doc.sentences:
-            return []
-        count = 2 if doc.hit.rank <= self.lead_papers else 1
-        scored = []
-        for i, s in enumerate(doc.sentences):
-            n_words = len(s.split())
-            score = float(doc.vectors[i] @ query_vec) + (0.15 if _CONTRIBUTION.search(s) else 0.0)
-            if not MIN_WORDS <= n_words <= MAX_WORDS:
-                score -= 1.0  # kept only when nothing better exists
-            scored.append((score, -i))
-        chosen = sorted(-i for _, i in sorted(scored, reverse=True)[:count])  # back in abstract order
+        """The paper's best quotes: standalone sentences, or a sentence with the one it leans on."""
+        budget = 2 if doc.hit.rank <= self.lead_papers else 1
+        units = _units(doc, query_vec)
+        chosen: list[list[tuple[int, str]]] = []
+        used: set[int] = set()
+        spent = 0
+        for _, unit in units:
+            if spent >= budget:
+                break
+            if any(i in used for i, _ in unit) or (chosen and spent + len(unit) > budget):
+                continue
+            chosen.append(unit)
+            used.update(i for i, _ in unit)
+            spent += len(unit)
+        quotes = sorted((q for unit in chosen for q in unit), key=lambda q: q[0])  # back in abstract order
         paper = doc.hit.paper
-        out = []
-        for n, i in enumerate(chosen):
-            anonymous = ANONYMOUS[(doc.hit.rank - 1) % len(ANONYMOUS)]
-            text = attribute(doc.sentences[i], paper, first=(n == 0), anonymous=anonymous)
-            out.append(Sentence(text=text, citations=[paper.id]))
-        return out
+        anonymous = ANONYMOUS[(doc.hit.rank - 1) % len(ANONYMOUS)]
+        return [
+            Sentence(text=attribute(text, paper, first=(n == 0), anonymous=anonymous), citations=[paper.id])
+            for n, (_, text) in enumerate(quotes)
+        ]
 
 
-def ward(vectors: list[np.ndarray], k: int) -> list[list[int]]:
-    """Agglomerative clustering with Ward's criterion into k clusters; deterministic (ties to low indices).
-
-    Merging clusters a and b costs |a||b|/(|a|+|b|) * |c_a - c_b|^2, the rise in within-cluster variance,
-    which keeps themes of comparable size where average linkage leaves outliers alone.
-    """
-    members = [[i] for i in range(len(vectors))]
-    centroids = np.array(vectors, dtype=float)
-    sizes = np.ones(len(vectors))
-    while len(members) > k:
-        diff = centroids[:, None, :] - centroids[None, :, :]
-        cost = (sizes[:, None] * sizes[None, :] / (sizes[:, None] + sizes[None, :])) * (diff**2).sum(-1)
-        np.fill_diagonal(cost, np.inf)
-        a, b = divmod(int(np.argmin(cost)), len(members))  # first minimum in row-major order
-        a, b = min(a, b), max(a, b)
-        centroids[a] = (sizes[a] * centroids[a] + sizes[b] * centroids[b]) / (sizes[a] + sizes[b])
-        sizes[a] += sizes[b]
-        members[a] += members[b]
-        centroids, sizes = np.delete(centroids, b, axis=0), np.delete(sizes, b)
-        del members[b]
-    return members
-
-
-def _surface_forms(hits: list[Hit]) -> dict[str, str]:
-    """For each stem, its most frequent written word, so theme labels read as words."""
-    written = [
-        part
-        for h in hits
-        for w in words(h.paper.text)
-        if w not in STOPWORDS
-        for part in w.replace("'", "").split("-")
-        if len(part) > 2
-    ]
-    counts: dict[str, Counter[str]] = {}
-    for word, stem in zip(written, stem_words(written), strict=True):
-        counts.setdefault(stem, Counter())[word] += 1
-    return {s: c.most_common(1)[0][0] for s, c in counts.items()}
+def _units(doc: _Doc, query_vec: np.ndarray) -> list[tuple[float, list[tuple[int, str]]]]:
+    """Candidate quotes, best first: (score, [(sentence index, text)]) with one or two sentences each."""
+    scores = []
+    for i, s in enumerate(doc.sentences):
+        score = float(doc.vectors[i] @ query_vec) + (0.15 if _CONTRIBUTION.search(s) else 0.0)
+        if not MIN_WORDS <= len(s.split()) <= MAX_WORDS or _HOUSEKEEPING.search(s):
+            score -= 1.0  # kept only when nothing better exists
+        scores.append(score)
+    alone = [standalone(s) for s in doc.sentences]
+    units: list[tuple[float, list[tuple[int, str]]]] = []
+    for i, s in enumerate(doc.sentences):
+        if (text := alone[i]) is not None:
+            units.append((scores[i], [(i, text)]))
+        elif i > 0 and (before := alone[i - 1]) is not None:
+            # It leans on the sentence before it: quote both, the second as written.
+            units.append((max(scores[i], scores[i - 1]) - PAIR_PENALTY, [(i - 1, before), (i, s)]))
+    if not units and doc.sentences:  # every sentence leans on another: the opening one leans on the least
+        units.append((scores[0], [(0, doc.sentences[0])]))
+    return sorted(units, key=lambda u: (-u[0], u[1][0][0]))

@@ -44,8 +44,34 @@ def _recall_at_k(r: Result) -> float | None:
 
 
 def _reference_precision(r: Result) -> float | None:
-    cited = _cited(r)
-    return len(cited & set(r.query.gold)) / len(cited) if r.query.gold and cited else None
+    from synth.evaluate.reference import reference_precision
+
+    return reference_precision(_cited(r), r.query.gold) if r.query.gold else None
+
+
+def _organisation(r: Result, shuffled: bool = False) -> float | None:
+    """Pairwise F1 of paragraph co-membership against the human section (or its shuffled baseline)."""
+    from synth.evaluate.reference import (
+        human_paragraphs,
+        organisation_agreement,
+        section_paragraphs,
+        shuffled_organisation,
+    )
+
+    if not r.query.exemplar:
+        return None
+    draft = section_paragraphs(r.section)
+    human = human_paragraphs(r.query.exemplar)
+    if not shuffled:
+        return organisation_agreement(draft, human).f1
+    rounds = [a.f1 for a in shuffled_organisation(draft, human) if a.f1 is not None]
+    return sum(rounds) / len(rounds) if rounds else None
+
+
+def _dangling(r: Result) -> float | None:
+    from synth.evaluate.reference import dangling_rate
+
+    return dangling_rate(r.section)
 
 
 def _words(r: Result) -> float:
@@ -73,6 +99,18 @@ METRICS: list[Metric] = [
         in_geomean=True,
     ),
     Metric("reference_precision", _reference_precision, "share of the cited papers that are gold references"),
+    Metric("organisation_f1", _organisation, "pairs of papers grouped in one paragraph as the human author did (F1)"),
+    Metric(
+        "organisation_f1_shuffled",
+        lambda r: _organisation(r, shuffled=True),
+        "the same with the draft's paragraphs shuffled (baseline)",
+    ),
+    Metric(
+        "dangling_openings",
+        _dangling,
+        "sentences opening on words that point at a sentence not there",
+        higher_is_better=False,
+    ),
     Metric(
         "citation_precision_loo", lambda r: r.report.citation_precision_loo, "ALCE leave-one-out citation precision"
     ),
