@@ -122,7 +122,9 @@ class CitationVerdict(BaseModel):
 class Change(BaseModel):
     """One change verification made to the text."""
 
-    kind: Literal["citation replaced", "citation removed", "sentence rewritten", "sentence dropped", "left uncited"]
+    kind: Literal[
+        "citation replaced", "citation added", "citation removed", "sentence rewritten", "sentence dropped", "left uncited"
+    ]
     sentence: int = Field(description="Index of the sentence in reading order, before repair.")
     before: str
     after: str | None = Field(default=None, description="The sentence after the change (None when dropped).")

@@ -102,7 +102,9 @@ class DraftSettings(_Group):
     drafter: Literal["auto", "extractive", "llm"] = Field(
         "auto", description="auto: the LLM when a model is set, else the offline extractive drafter."
     )
-    pipeline: str = Field("one-shot", description="LLM drafting pipeline: one-shot (one call).")
+    pipeline: str = Field(
+        "staged", description="LLM drafting: staged (filter, evidence, outline, write: small calls) or one-shot."
+    )
     verify: bool = Field(True, description="Check every citation and repair what fails before output.")
     words: int = Field(300, ge=50, le=5000, description="LLM drafting: target length in words.")
     style: str = Field("thematic paragraphs", description="LLM drafting: how to write the section.")

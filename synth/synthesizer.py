@@ -188,9 +188,11 @@ class Synthesizer:
         query = _clean_query(query)
         drafter = self.drafter  # resolve first: a misconfigured drafter fails before any work
         preflight(self.settings.llm)  # a missing key fails now, not after retrieval
+        # A drafter that chooses what to cite from a wider pool says how many candidates it wants.
+        wanted = k or getattr(drafter, "candidates", None) or self.settings.retrieval.k
         with metering() as meter:
             t0 = time.perf_counter()
-            hits, notes = await self.asearch(query, k, before=before)
+            hits, notes = await self.asearch(query, wanted, before=before)
             if not hits:
                 raise SynthError(f"no paper in {self.corpus.source} matches the query; try other words")
             t1 = time.perf_counter()

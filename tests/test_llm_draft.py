@@ -178,10 +178,10 @@ def test_abstracts_cannot_change_the_prompt() -> None:
 
 
 def test_missing_variable_is_an_error_and_overrides_are_used(tmp_path: Path) -> None:
-    (tmp_path / "draft_system.j2").write_text("Custom system prompt for {{ nobody }}.")
-    with pytest.raises(SettingsError, match=r"draft_system\.j2: 'nobody' is undefined"):
-        Prompts(tmp_path).render("draft_system")
-    (tmp_path / "draft_system.j2").write_text("Custom system prompt.")
+    (tmp_path / "system.j2").write_text("Custom system prompt for {{ nobody }}.")
+    with pytest.raises(SettingsError, match=r"system\.j2: 'nobody' is undefined"):
+        Prompts(tmp_path).render("system")
+    (tmp_path / "system.j2").write_text("Custom system prompt.")
     llm = FakeLLM(reply([("A.", [1])]))
     LLMDrafter(llm, prompts=Prompts(tmp_path)).draft("q", _long_hits(1))
     assert llm.calls[0][0]["content"] == "Custom system prompt."

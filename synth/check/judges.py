@@ -4,7 +4,7 @@
   score of the sentence against the cited paper divided by its best BM25 score over every corpus paper: 1.0
   when the cited paper is the best textual match the corpus has, lower the more another paper fits better.
   Validated on human-written sections (eval/bench_judge.py; figures in eval/README.md).
-- `LLMJudge`: `prompts/support.j2` asks the model whether the abstracts support the claim (1/0), with an
+- `LLMJudge`: `prompts/judge.j2` asks the model whether the abstracts support the claim (1/0), with an
   optional majority vote over several trials.
 A set of papers supports a sentence when one of them does (offline) or when the model says so of the
 abstracts together (LLM).
@@ -139,7 +139,7 @@ class LLMJudge:
         """Majority of `trials` answers; an answer without a clear 1 or 0 counts as 0."""
         if not papers:
             return Verdict(supported=False, score=0.0, papers=[], evidence="")
-        prompt = self.prompts.render("support", claim=sentence, sources=[_source(p) for p in papers], query=query or "")
+        prompt = self.prompts.render("judge", claim=sentence, sources=[_source(p) for p in papers], query=query or "")
         votes = []
         for trial in range(self.trials):
             # The trial number makes each request distinct, so the cache does not answer all trials at once.

@@ -91,6 +91,18 @@ class _Engine:
         changes: list[Change] = []
         verdicts: list[tuple[str, CitationVerdict]] = []
         failed: list[tuple[Paper, Verdict]] = []
+        if not sentence.citations and not sentence.about_query and self.drop_unsupported:
+            # A draft's sentence must cite its source unless the writer marked it as about the paper being
+            # written: give it the paper that supports it, if one does, else it goes.
+            found = await self.best_replacement(text, set())
+            if found is not None:
+                pid = found.papers[0]
+                changes.append(Change(kind="citation added", sentence=index, before=text, papers_after=[pid],
+                                      reason="it cited nothing; this retrieved paper supports it"))  # fmt: skip
+                return sentence.model_copy(update={"citations": [pid]}), changes, [(pid, _verdict(pid, "repaired", found))]
+            changes.append(Change(kind="sentence dropped", sentence=index, before=text,
+                                  reason="it cites nothing, and no retrieved paper supports it"))  # fmt: skip
+            return None, changes, []
         for pid in dict.fromkeys(sentence.citations):
             paper = self.papers.get(pid)
             if paper is None:  # not a paper of this corpus: it cannot be verified
@@ -199,7 +211,7 @@ async def repair(
         judge=getattr(judge, "name", type(judge).__name__),
         citations=sum(len(s.citations) for s in sentences),
         supported=count["supported"],
-        repaired=kinds["citation replaced"],
+        repaired=kinds["citation replaced"] + kinds["citation added"],
         removed=kinds["citation removed"],
         rewritten=kinds["sentence rewritten"],
         dropped=kinds["sentence dropped"],

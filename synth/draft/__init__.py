@@ -38,7 +38,21 @@ def _one_shot(synth: Synthesizer) -> Drafter:
     )
 
 
-PIPELINES: dict[str, Callable[[Synthesizer], Drafter]] = {"one-shot": _one_shot}
+def _staged(synth: Synthesizer) -> Drafter:
+    from synth.draft.staged import StagedDrafter
+
+    s = synth.settings
+    return StagedDrafter(
+        synth.require_llm("--drafter llm"),
+        prompts=synth.prompts,
+        k=s.retrieval.k,
+        pool=s.retrieval.pool,
+        words=s.draft.words,
+        style=s.draft.style,
+    )
+
+
+PIPELINES: dict[str, Callable[[Synthesizer], Drafter]] = {"staged": _staged, "one-shot": _one_shot}
 
 
 def extractive_drafter(synth: Synthesizer) -> Drafter:

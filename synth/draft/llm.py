@@ -131,7 +131,7 @@ class LLMDrafter:
         user = self.prompts.render(
             "draft", query=query, sources=numbered, words=self.words, style=self.style, output_example=OUTPUT_EXAMPLE
         )
-        return [{"role": "system", "content": self.prompts.render("draft_system")}, {"role": "user", "content": user}]
+        return [{"role": "system", "content": self.prompts.render("system")}, {"role": "user", "content": user}]
 
     def _prepare(self, query: str, hits: list[Hit], window: Window) -> _Prepared:
         """Fit the prompt in the window: cut, then drop, the least relevant abstracts first."""

@@ -1,6 +1,6 @@
 """LLM query expansion, as in DeepScholar: the model writes a few search queries, their rankings are fused.
 
-`prompts/queries.j2` asks for {"queries": [...]}; `parse_queries` reads it. The original query is always
+`prompts/expand.j2` asks for {"queries": [...]}; `parse_queries` reads it. The original query is always
 searched too and its ranking counts double in the reciprocal-rank fusion, so a poor model adds papers
 lower down, and outranks the query's own best hits only when several of its queries agree.
 """
@@ -62,7 +62,7 @@ class ExpandedRetriever:
 
     async def aqueries(self, query: str) -> list[str]:
         """What the model suggests searching for (an LLM failure leaves just the original query)."""
-        prompt = self.prompts.render("queries", query=query, n=self.n, output_example=OUTPUT_EXAMPLE)
+        prompt = self.prompts.render("expand", query=query, n=self.n, output_example=OUTPUT_EXAMPLE)
         try:
             reply = await self.llm.acomplete([{"role": "user", "content": prompt}], schema=SCHEMA, stage="expand")
         except LLMError as e:  # expansion is an extra: the search goes on without it
