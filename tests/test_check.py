@@ -44,7 +44,10 @@ REFS = """
         ("Two systems search programs [1, 2].", ["synth1", "synth2"], []),
         ("Ranges are expanded [1]–[4].", ["synth1", "synth2", "ret1", "ret3"], []),
         ("Dashed ranges too [2-4].", ["synth2", "ret1", "ret3"], []),
-        ("Corpus ids work directly [cite1] and [cite2; ret2].", ["cite1", "cite2", "ret2"], []),
+        ("Corpus ids listed in the References work [ret1] and [ret3; synth1].", ["ret1", "ret3", "synth1"], []),
+        # A corpus paper the text's own References do not list is not a citation of this text.
+        ("Corpus ids not in the References are invalid [cite1] and [cite2; ret2].", [], ["cite1", "cite2", "ret2"]),
+        ("Odd brackets are numbers too [ 1 ], ［２］ and 【3】.", ["synth1", "synth2", "ret1"], []),
         ("Unknown references are reported [5] and [9].", [], ["5", "9"]),
         ("Bracketed words like [sic] are not citations [3].", ["ret1"], []),
         ("Key-like markers that match nothing are reported [smith2021].", [], ["smith2021"]),

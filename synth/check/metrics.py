@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from difflib import SequenceMatcher
 from pathlib import Path
 
 from synth.check.judges import Judge
@@ -24,7 +23,7 @@ from synth.check.parse import Document, Kind, parse_text, read_source
 from synth.corpus import Corpus
 from synth.llm.base import run_sync
 from synth.models import GroundingReport, Paper, Section, SentenceCheck, Verdict
-from synth.text import normalise
+from synth.titles import best_match
 
 
 async def acheck(
@@ -155,14 +154,13 @@ def _share(flags: list[bool]) -> float | None:
 
 def reference_coverage(cited: list[Paper], gold: list[str], corpus: Corpus) -> float:
     """Share of gold references (ids, DOIs or titles) that some cited paper matches."""
-    keys = [(p.id, (p.doi or "").lower(), normalise(p.title)) for p in cited]
+    ids = {p.id for p in cited}
+    dois = {(p.doi or "").lower() for p in cited if p.doi}
+    titles = [p.title for p in cited]
 
     def found(ref: str) -> bool:
-        if ref in corpus.by_id and ref in {k[0] for k in keys}:
-            return True
-        low, title = ref.lower().removeprefix("https://doi.org/"), normalise(ref)
-        return any(
-            low == doi or (title and SequenceMatcher(None, title, t).ratio() >= 0.9) for _, doi, t in keys if doi or t
-        )
+        if ref in corpus.by_id:
+            return ref in ids
+        return ref.lower().removeprefix("https://doi.org/") in dois or best_match(ref, titles) is not None
 
     return round(sum(found(g) for g in gold) / len(gold), 4) if gold else 0.0

@@ -1,26 +1,34 @@
 """Read a related-work text into sentences and the corpus papers each one cites.
 
-Markers understood: `[1]`, `[1, 3]`, `[1]–[4]`, `[2-5]`, `[p0a1b2c3d4]` (a corpus id), pandoc `[@key; @other]`,
-and LaTeX `\\cite{a,b}`, `\\citep[p.~3]{a}`, `\\citet{a}`. Numbers resolve through the document's own
-References list (each entry matched by title to the corpus) or, for synth's JSON, through its ids.
-A marker that resolves to no corpus paper is kept as unresolved: reported, never silently dropped.
+Markers understood: numbers `[1]`, `[1, 3]`, `[1]–[4]`, `[2-5]` (and `[ 14 ]`, `［１３］`, `【13】`), corpus ids or
+keys `[p0a1b2c3d4]`, pandoc `[@key; @other]`, and LaTeX `\\cite{a,b}`, `\\citep[p.~3]{a}`, `\\citet{a}`. Numbers
+resolve through the document's own References list (each entry matched by title to the corpus) or, for synth's
+JSON, through its ids. When a text has a References list, a key must name one of its entries: a corpus paper the
+list does not hold is not a citation of this text. A marker that resolves to nothing is kept as unresolved:
+reported as invalid, never silently dropped.
+
+Each sentence keeps its span in the original text and how its markers were written, so a repaired text can be
+written back in the input's own format (`synth check --fix`).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Literal
 
 from synth.corpus import Corpus
 from synth.errors import SynthError
+from synth.markers import strip_markers
 from synth.models import Section
-from synth.text import normalise, split_sentences
+from synth.text import sentence_spans
+from synth.titles import best_match
 
 Kind = Literal["markdown", "latex", "json", "text"]
+Style = Literal["numeric", "latex", "pandoc", "key"]
 
 
 @dataclass
@@ -30,6 +38,8 @@ class CitedSentence:
     text: str
     cited: list[str] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
+    span: tuple[int, int] | None = None  # where it stands in Document.source
+    style: Style | None = None  # how its markers were written
 
 
 @dataclass
@@ -40,16 +50,22 @@ class Document:
     retrieved: list[str] | None = None  # synth's own output knows what was retrieved
     notes: list[str] = field(default_factory=list)
     query: str | None = None  # synth's own output knows what it was written for
+    kind: Kind | None = None
+    source: str | None = None  # the text as read, for writing a repaired copy
+    numbers: dict[int, str] = field(default_factory=dict)  # References: number -> corpus id
+    references_end: int | None = None  # where a new References entry would go
+    section: Section | None = None  # synth's own output, as read
 
 
-_NUMERIC = re.compile(r"\[(\d+(?:\s*[,;–-]\s*\d+)*)\](?:\s*[–-]\s*\[(\d+)\])?")
-_BRACKET = re.compile(r"\[([^\[\]\s,;]+(?:\s*[,;]\s*[^\[\]\s,;]+)*)\]")
 _PANDOC = re.compile(r"\[(-?@[^\[\]]+)\]")
 _CITE = re.compile(r"~?\\cite[tp]?\*?(?:\[[^\]]*\]){0,2}\{([^}]*)\}")
-_KEY_LIKE = re.compile(r"(?=.*[A-Za-z])(?=.*\d)[\w:.\-]+")  # "smith2021", "p0a1b2c3d4": letters and digits
+_RANGE_RUN = re.compile(r"\[\s*(\d+)\s*\]\s*[–—-]\s*\[\s*(\d+)\s*\]")  # "[1]–[4]"
+_ID_BRACKET = re.compile(r"\s*\[([^\[\]\s,;]+(?:\s*[,;]\s*[^\[\]\s,;]+)*)\]")
 _REFERENCES_HEADING = re.compile(r"^\s*(#+\s*|\\section\*?\{|\*\*)?\s*(references|bibliography|works cited)\b", re.I)
 _REFERENCE_ENTRY = re.compile(r"^\s*\[(\d+)\]\s*(.+)$")
-
+_LATEX_SKIP = re.compile(r"(?<!\\)%[^\n]*|\\(?:sub)*section\*?\{[^}]*\}|\\paragraph\*?\{[^}]*\}")
+_HEADING_LINE = re.compile(r"^[ \t]*#[^\n]*", re.M)
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 
 MAX_PATH_CHARS = 1024
 
@@ -93,11 +109,19 @@ def parse_text(text: str, corpus: Corpus, kind: Kind | None = None) -> Document:
             data = json.loads(text)
         except (ValueError, RecursionError) as e:
             raise SynthError(f"not a synth JSON result: {e}") from None
-        return _from_json(data)
+        doc = _from_json(data)
+        doc.kind = "json"
+        return doc
     if kind == "latex" or (kind is None and "\\cite" in text):
-        return _from_text(_strip_latex(text), corpus, {})
-    body, references = _split_references(text)
-    return _from_text(body, corpus, _resolve_references(references, corpus))
+        body = _LATEX_SKIP.sub(lambda m: _blank(m.group()), text)
+        return _from_body(text, body, corpus, {}, "latex", None)
+    body, numbers, end = _references(text, corpus)
+    return _from_body(text, _HEADING_LINE.sub(lambda m: _blank(m.group()), body), corpus, numbers, "markdown", end)
+
+
+def _blank(text: str) -> str:
+    """Spaces where `text` was (newlines kept), so offsets into the original stay valid."""
+    return re.sub(r"[^\n]", " ", text)
 
 
 def _from_section(section: Section) -> Document:
@@ -106,7 +130,9 @@ def _from_section(section: Section) -> Document:
         for p in section.paragraphs
         for s in p.sentences
     ]
-    return Document(sentences=sentences, retrieved=[h.paper.id for h in section.hits] or None, query=section.query)
+    return Document(
+        sentences=sentences, retrieved=[h.paper.id for h in section.hits] or None, query=section.query, section=section
+    )
 
 
 def _from_json(data: object) -> Document:
@@ -116,108 +142,117 @@ def _from_json(data: object) -> Document:
         raise SynthError(f"not a synth JSON result: {str(e).splitlines()[0]}") from None
 
 
-def _split_references(text: str) -> tuple[str, dict[int, str]]:
-    lines = text.splitlines()
+def _references(text: str, corpus: Corpus) -> tuple[str, dict[int, str], int | None]:
+    """The text with its References block blanked, the entries resolved to corpus ids, and where the block ends."""
+    offset = 0
+    lines = text.splitlines(keepends=True)
     for i, line in enumerate(lines):
         if _REFERENCES_HEADING.match(line):
-            entries = {}
-            for entry in lines[i + 1 :]:
-                if m := _REFERENCE_ENTRY.match(entry):
-                    entries[int(m.group(1))] = m.group(2)
-            return "\n".join(lines[:i]), entries
-    return text, {}
+            entries = {int(m.group(1)): m.group(2) for entry in lines[i + 1 :] if (m := _REFERENCE_ENTRY.match(entry))}
+            titles = [p.title for p in corpus.papers]
+            numbers = {}
+            for number, entry in entries.items():
+                found = best_match(entry, titles)
+                if found is not None:
+                    numbers[number] = corpus.papers[found].id
+            end = len(text.rstrip())
+            return text[:offset] + _blank(text[offset:]), numbers, end
+        offset += len(line)
+    return text, {}, None
 
 
-def _resolve_references(entries: dict[int, str], corpus: Corpus) -> dict[int, str]:
-    """Match each References entry to a corpus paper by its title; unmatched numbers stay unresolved."""
-    titles = [(normalise(p.title), p.id) for p in corpus.papers]
-    resolved = {}
-    for number, entry in entries.items():
-        norm = normalise(entry)
-        found = next((pid for title, pid in titles if title and title in norm), None)
-        if found is None and titles:  # a slightly different title: the closest one, if close enough
-            ratios = ((SequenceMatcher(None, t, norm[: len(t) + 40]).ratio(), pid) for t, pid in titles)
-            score, pid = max(ratios, key=lambda r: r[0])  # ties: the first in corpus order, as before
-            found = pid if score >= 0.85 else None
-        if found is not None:
-            resolved[number] = found
-    return resolved
-
-
-def _strip_latex(text: str) -> str:
-    text = re.sub(r"(?<!\\)%.*", "", text)  # comments
-    text = re.sub(r"\\(sub)*section\*?\{[^}]*\}|\\paragraph\{[^}]*\}", "\n\n", text)
-    text = re.sub(r"\\(emph|textit|textbf|textsc|texttt)\{([^}]*)\}", r"\2", text)
-    return text.replace("~", " ").replace("\\&", "&").replace("\\%", "%")
-
-
-def _from_text(body: str, corpus: Corpus, numbered: dict[int, str]) -> Document:
+def _from_body(
+    source: str, body: str, corpus: Corpus, numbers: dict[int, str], kind: Kind, references_end: int | None
+) -> Document:
     sentences: list[CitedSentence] = []
-    paragraphs = [p for p in re.split(r"\n\s*\n", body) if p.strip() and not p.lstrip().startswith("#")]
-    for paragraph in paragraphs:
-        for raw in split_sentences(paragraph):
-            sentences.append(_markers(raw, corpus, numbered))
+    listed = set(numbers.values()) if numbers else None  # with a References list, keys must be in it
+    start = 0
+    for brk in [*_PARAGRAPH_BREAK.finditer(body), None]:
+        end = brk.start() if brk else len(body)
+        for a, b in sentence_spans(body[start:end]):
+            span = (start + a, start + b)
+            sentences.append(_markers(source[span[0] : span[1]], corpus, numbers, listed, span, kind))
+        start = brk.end() if brk else end
     notes = []
-    if not numbered and any(u.isdigit() for s in sentences for u in s.unresolved):
+    if not numbers and any(u.isdigit() for s in sentences for u in s.unresolved):
         notes.append("the text has [n] citations but no References list to resolve them")
-    return Document(sentences=sentences, notes=notes)
+    return Document(sentences=sentences, notes=notes, kind=kind, source=source, numbers=numbers, references_end=references_end)
 
 
-def _markers(raw: str, corpus: Corpus, numbered: dict[int, str]) -> CitedSentence:
+def _markers(
+    raw: str, corpus: Corpus, numbers: dict[int, str], listed: set[str] | None, span: tuple[int, int], kind: Kind
+) -> CitedSentence:
     cited: list[str] = []
     unresolved: list[str] = []
+    styles: list[Style] = []
 
     def take(key: str) -> None:
         key = key.strip().lstrip("-@").strip()
         if not key:
             return
-        if key in corpus.by_id:
+        if key.isdigit():
+            (cited.append(numbers[int(key)]) if int(key) in numbers else unresolved.append(key))
+        elif key in corpus.by_id and (listed is None or key in listed):
             cited.append(key)
-        elif key.isdigit() and int(key) in numbered:
-            cited.append(numbered[int(key)])
         else:
             unresolved.append(key)
 
     def cite(m: re.Match[str]) -> str:
+        styles.append("latex")
         for key in m.group(1).split(","):
             take(key)
         return ""
 
-    def numeric(m: re.Match[str]) -> str:
-        numbers = _expand(m.group(1))
-        if m.group(2):  # "[1]–[4]"
-            numbers = list(range(numbers[-1], int(m.group(2)) + 1)) if numbers else []
-        for n in numbers:
-            take(str(n))
-        return ""
-
     def pandoc(m: re.Match[str]) -> str:
+        styles.append("pandoc")
         for key in re.split(r"[;,]", m.group(1)):
-            take(key)
-        return ""
-
-    def bracket(m: re.Match[str]) -> str:
-        keys = [k.strip() for k in re.split(r"[,;]", m.group(1))]
-        if not any(k in corpus.by_id or _KEY_LIKE.fullmatch(k) for k in keys):
-            return m.group(0)  # ordinary bracketed text ("[sic]"), not a citation
-        for key in keys:
             take(key)
         return ""
 
     text = _CITE.sub(cite, raw)
     text = _PANDOC.sub(pandoc, text)
-    text = _NUMERIC.sub(numeric, text)
-    text = _BRACKET.sub(bracket, text)
+    def corpus_ids(m: re.Match[str]) -> str:
+        keys = [k.strip() for k in re.split(r"[,;]", m.group(1))]
+        if not all(k in corpus.by_id for k in keys):
+            return m.group(0)  # ordinary bracketed text ("[sic]"), not a citation
+        styles.append("key")
+        for key in keys:
+            take(key)
+        return ""
+
+    text = _RANGE_RUN.sub(lambda m: f"[{m.group(1)}-{m.group(2)}]", text)
+    text = _ID_BRACKET.sub(corpus_ids, text)  # ids of this corpus, whatever their shape ("[cite1]")
+    text, contents = strip_markers(text)
+    for content in contents:
+        for item in (i.strip() for i in re.split(r"[,;]", content)):
+            if m := re.fullmatch(r"(\d+)\s*[–—-]\s*(\d+)", item):
+                lo, hi = int(m.group(1)), int(m.group(2))
+                for n in range(lo, hi + 1) if 0 < hi - lo <= 50 else (lo, hi):
+                    take(str(n))
+                styles.append("numeric")
+            else:
+                take(item)
+                styles.append("numeric" if item.isdigit() else "key")
+    if kind == "latex":
+        text = _plain_latex(text)
     text = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(text.split()))
-    return CitedSentence(text=text, cited=list(dict.fromkeys(cited)), unresolved=unresolved)
+    style: Style | None = Counter(styles).most_common(1)[0][0] if styles else None
+    return CitedSentence(text=text, cited=list(dict.fromkeys(cited)), unresolved=unresolved, span=span, style=style)
 
 
-def _expand(group: str) -> list[int]:
-    numbers: list[int] = []
-    for part in re.split(r"\s*[,;]\s*", group):
-        if m := re.fullmatch(r"(\d+)\s*[–-]\s*(\d+)", part):
-            lo, hi = int(m.group(1)), int(m.group(2))
-            numbers += list(range(lo, hi + 1)) if 0 < hi - lo <= 50 else [lo, hi]
-        elif part.isdigit():
-            numbers.append(int(part))
-    return numbers
+def _plain_latex(text: str) -> str:
+    """LaTeX markup that is not content, removed for judging: \\emph{x} -> x, ~ -> space, \\& -> &."""
+    text = re.sub(r"\\(emph|textit|textbf|textsc|texttt)\{([^}]*)\}", r"\2", text)
+    return text.replace("~", " ").replace("\\&", "&").replace("\\%", "%")
+
+
+# -- writing a repaired text back -------------------------------------------------------------------------
+
+
+def marker_span(raw: str) -> str:
+    """The sentence's raw text without its citation markers (formatting kept)."""
+    text = _CITE.sub("", raw)
+    text = _PANDOC.sub("", text)
+    text = _RANGE_RUN.sub("", text)
+    text = _ID_BRACKET.sub(lambda m: "" if re.fullmatch(r"[\w:.\-]+(?:\s*[,;]\s*[\w:.\-]+)*", m.group(1)) and any(c.isdigit() for c in m.group(1)) else m.group(0), text)
+    return strip_markers(text)[0]
