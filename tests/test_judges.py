@@ -1,0 +1,126 @@
+"""The offline judge against what weak drafters do: describe the paper being written, dress a foreign claim in
+the cited paper's topic words, paraphrase an abstract. Small hand-written corpus (tests/fixtures/papers.jsonl)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from synth.check.judges import DESCRIBES_QUERY, FITS_ANOTHER, NOT_MENTIONED, OfflineJudge
+from synth.check.metrics import check
+from synth.corpus import load_corpus
+
+# The paper being written: program synthesis, close to synth1-synth3 but none of them.
+QUERY = (
+    "Retrieval-Augmented Program Synthesis with Execution Traces\n"
+    "We present a program synthesizer that retrieves similar solved tasks and their execution traces before "
+    "searching. A trace encoder summarises how each retrieved program transforms its inputs, and the search is "
+    "guided by these summaries. On string manipulation and spreadsheet benchmarks, retrieval of execution traces "
+    "halves the number of candidate programs explored."
+)
+# A sentence of the query's own abstract, as a weak drafter restates it with a citation to a retrieved paper.
+SELF_CLAIM = (
+    "We present a program synthesizer that retrieves similar solved tasks and their execution traces before searching."
+)
+
+
+@pytest.fixture
+def corpus(fixtures: Path):
+    return load_corpus(fixtures / "papers.jsonl")
+
+
+@pytest.fixture
+def judge(corpus) -> OfflineJudge:
+    return OfflineJudge(corpus)
+
+
+@pytest.mark.parametrize("pid", ["synth1", "synth2"])
+def test_a_sentence_about_the_paper_being_written_is_not_supported_by_a_topical_citation(corpus, judge, pid) -> None:
+    paper = corpus.by_id[pid]
+    # Without the query, the cited paper is among the corpus's best matches: the old judge passed it.
+    alone = judge.support(SELF_CLAIM, [paper])
+    assert alone.supported and alone.reason == ""
+    verdict = judge.support(SELF_CLAIM, [paper], query=QUERY)
+    assert not verdict.supported and verdict.reason == DESCRIBES_QUERY
+    assert verdict.score < alone.score
+
+
+def test_a_true_citation_survives_the_paper_being_written(corpus, judge) -> None:
+    sentence = "Enumerative search finds programs consistent with a few examples, with equivalence pruning."
+    verdict = judge.support(sentence, [corpus.by_id["synth2"]], query=QUERY)
+    assert verdict.supported and verdict.reason == "" and verdict.score >= judge.threshold
+
+
+def test_a_short_topic_query_does_not_compete_with_the_sources(corpus, judge) -> None:
+    # A 3-word topic would outscore any abstract through BM25's length normalisation if it competed.
+    sentence = "A neural model writes programs from input-output examples."
+    verdict = judge.support(sentence, [corpus.by_id["synth1"]], query="program synthesis examples")
+    assert verdict.supported
+
+
+@pytest.mark.parametrize(
+    ("claim", "named"),
+    [
+        ("Neural program synthesis from input-output examples cures type 2 diabetes in mice.", "mice"),
+        ("This work proves the Riemann hypothesis for program synthesisers.", "Riemann"),
+    ],
+)
+def test_topic_words_do_not_carry_a_foreign_claim(corpus, judge, claim: str, named: str) -> None:
+    synth1 = corpus.by_id["synth1"]
+    for topic_only in ("Neural program synthesis from input-output examples.", "Program synthesis from examples."):
+        assert judge.support(topic_only, [synth1], query="program synthesis").supported  # topic words fit synth1
+    verdict = judge.support(claim, [synth1], query="program synthesis")
+    assert not verdict.supported
+    assert verdict.reason.startswith(NOT_MENTIONED) and named in verdict.reason
+
+
+def test_another_papers_claim_is_not_supported_by_the_cited_one(corpus, judge) -> None:
+    # synth1's topic with ret1's claim: synth1 does not embed questions and passages, ret1 does.
+    claim = "Neural program synthesis trains a dual encoder that embeds questions and passages into one vector space."
+    verdict = judge.support(claim, [corpus.by_id["synth1"]], query="program synthesis")
+    assert not verdict.supported
+    assert verdict.reason == FITS_ANOTHER + "Dense Passage Retrieval for Open-Domain Question Answering"
+
+
+@pytest.mark.parametrize(
+    ("pid", "paraphrase"),
+    [
+        ("ret1", "The authors train a dual encoder that maps questions and passages into a shared vector space."),
+        ("synth2", "Their bottom-up enumerative search prunes equivalent programs and is ten times faster."),
+        ("cite2", "They measure the citation precision and recall of question answering systems."),
+    ],
+)
+def test_a_faithful_paraphrase_of_the_cited_abstract_is_supported(corpus, judge, pid: str, paraphrase: str) -> None:
+    verdict = judge.support(paraphrase, [corpus.by_id[pid]], query=QUERY)
+    assert verdict.supported, verdict.reason
+    wrong = next(p for p in corpus.papers if p.id != pid and p.id[:3] == pid[:3])  # a neighbour on the same topic
+    assert judge.support(paraphrase, [wrong], query=QUERY).score < verdict.score
+
+
+def test_scores_rank_candidates_for_a_replacement_citation(corpus, judge) -> None:
+    sentence = "Query expansion adds terms from top-ranked documents to the original query."
+    scores = {p.id: judge.support(sentence, [p], query=QUERY).score for p in corpus.papers}
+    assert max(scores, key=lambda pid: scores[pid]) == "ret2"
+    assert sum(judge.support(sentence, [p], query=QUERY).supported for p in corpus.papers) == 1
+
+
+def test_reasons_name_the_better_paper(corpus, judge) -> None:
+    sentence = "Query expansion adds terms from top-ranked documents to the original query."
+    verdict = judge.support(sentence, [corpus.by_id["synth1"]], query=QUERY)
+    assert not verdict.supported
+    assert verdict.reason == FITS_ANOTHER + "Pseudo-Relevance Feedback with Query Expansion"
+
+
+def test_check_passes_the_paper_being_written_to_the_judge(corpus, judge) -> None:
+    text = SELF_CLAIM.replace(".", " [synth1].")
+    assert check(text, corpus, judge, kind="markdown").citation_precision == 1.0
+    report = check(text, corpus, judge, kind="markdown", query=QUERY)
+    assert report.citation_precision == 0.0
+    assert report.sentences[0].citations[0].reason == DESCRIBES_QUERY
+
+
+def test_verdicts_are_deterministic(corpus) -> None:
+    first = OfflineJudge(corpus).support(SELF_CLAIM, list(corpus.papers), query=QUERY)
+    again = OfflineJudge(corpus).support(SELF_CLAIM, list(corpus.papers), query=QUERY)
+    assert first == again
