@@ -5,15 +5,15 @@ For a sentence, a cited paper and (optionally) the paper being written, `Evidenc
 - fit: the BM25 score of the sentence against the cited paper divided by its best score against any
   corpus paper *or the paper being written*. The paper being written is a competitor, not a source: a
   sentence it explains better than any cited paper describes it.
-- `unknown`: distinctive words of the sentence that the cited abstract lacks and that the corpus (and
+- unknown words: distinctive words of the sentence that the cited abstract lacks and that the corpus (and
   synth's sample corpus, a background vocabulary) hardly knows: a claim from outside the field, such as
   "proves the Riemann hypothesis", that relative scores cannot see because no paper matches it.
-- `residual`: what the cited paper does not explain (the sentence's distinctive terms missing from it),
+- residual: what the cited paper does not explain (the sentence's distinctive terms missing from it),
   scored against every other paper, relative to the cited paper's own score: high when part of the claim
   belongs to another paper.
 
 Distinctive terms are the sentence's content terms minus generic academic words, the topic (the terms of
-the paper being written) and author names ("Smith et al."). The numbers are combined in `judges.py`.
+the paper being written) and author names ("Smith et al."). The numbers are combined in `scoring.py`.
 """
 
 from __future__ import annotations
@@ -36,8 +36,6 @@ K1, B = 1.5, 0.75
 # A paper being written shorter than this (in content terms) is a topic, not a paper: it defines the topic
 # words but does not compete (a 4-word topic would outscore any abstract through length normalisation).
 MIN_QUERY_TERMS = 25
-# A word seen in at most this many documents of the corpus and the background is unknown to the field.
-UNKNOWN_MAX_DF = 1
 
 # Words that say how a claim is made, not what it is about: they are never distinctive.
 GENERIC_WORDS = """
@@ -96,8 +94,9 @@ class Evidence:
     """BM25 of the sentence against the paper being written (0 when there is none, or it is only a topic)."""
     best_other: int | None
     """Corpus position of the best-matching paper when it is not the cited one."""
-    unknown: list[str] = field(default_factory=list)
-    """Distinctive words of the sentence missing from the cited abstract and unknown to the field."""
+    rare: list[tuple[str, int]] = field(default_factory=list)
+    """Distinctive words missing from the cited abstract that may be unknown (not labels such as "BERT" or
+    "Ekman's"), each with the number of documents of the corpus and the background that hold it."""
     missing: list[str] = field(default_factory=list)
     """Distinctive words of the sentence missing from the cited abstract, rarest first."""
     coverage: float = 1.0
@@ -106,6 +105,12 @@ class Evidence:
     """Best score of another paper on the missing terms / the cited paper's score on the sentence."""
     residual_paper: int | None = None
     """Corpus position of that other paper."""
+    residual_coverage: float = 0.0
+    """IDF-weighted share of the missing terms that the other paper holds: 1.0 when it has all of them."""
+
+    def unknown_at(self, max_df: int) -> list[str]:
+        """The missing words held by at most `max_df` documents of the corpus and the background."""
+        return [word for word, df in self.rare if df <= max_df]
 
     def fit(self, query_weight: float = 1.0) -> float:
         """Own score / the best score of any rival: a corpus paper, or the paper being written (weighted)."""
@@ -127,7 +132,7 @@ class _Sentence:
     query_score: float
     distinctive: list[str]
     surface: dict[str, str]
-    unknown_candidates: set[str]
+    rarity: dict[str, int]  # documents (corpus and background) holding each word that may be unknown
 
 
 class CorpusEvidence:
@@ -188,7 +193,7 @@ class CorpusEvidence:
         prose = _LATEX_COMMAND.sub(" ", sentence)
         distinctive = [t for t in dict.fromkeys(terms(prose)) if t not in skip]
         surface: dict[str, str] = {}
-        candidates: set[str] = set()
+        rarity: dict[str, int] = {}
         background = background_df()
         for word in _SURFACE.findall(prose):
             for t in terms(word):
@@ -197,9 +202,8 @@ class CorpusEvidence:
                 # labels rather than claims: they never count as unknown words.
                 label = any(c.isdigit() for c in word) or sum(c.isupper() for c in word) > 1
                 possessive = word.endswith(("'s", "’s"))
-                known = self.df(t) + background.get(t, 0) > UNKNOWN_MAX_DF
-                if not label and not possessive and t in distinctive and not known:
-                    candidates.add(t)
+                if not label and not possessive and t in distinctive:
+                    rarity[t] = self.df(t) + background.get(t, 0)
         view = _Sentence(
             terms=sentence_terms,
             scores=scores,
@@ -207,7 +211,7 @@ class CorpusEvidence:
             query_score=query_score,
             distinctive=distinctive,
             surface=surface,
-            unknown_candidates=candidates,
+            rarity=rarity,
         )
         self._last = (key, view)
         return view
@@ -231,7 +235,7 @@ class CorpusEvidence:
             best=view.best,
             query=view.query_score,
             best_other=best_other,
-            unknown=[view.surface.get(t, t) for t in missing if t in view.unknown_candidates],
+            rare=[(view.surface.get(t, t), view.rarity[t]) for t in missing if t in view.rarity],
             missing=[view.surface.get(t, t) for t in missing],
             coverage=coverage,
         )
@@ -241,6 +245,9 @@ class CorpusEvidence:
                 rest[i] = 0.0
             j = int(np.argmax(rest))
             evidence.residual, evidence.residual_paper = float(rest[j]) / own, j
+            other = self.paper_terms(self.corpus.papers[j])
+            weight = sum(self.idf(t) for t in missing)
+            evidence.residual_coverage = sum(self.idf(t) for t in missing if t in other) / weight if weight else 0.0
         return evidence
 
 

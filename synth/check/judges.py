@@ -1,12 +1,10 @@
 """Judges decide whether cited papers support a sentence: `support(sentence, papers, query=) -> Verdict`.
 
-- `OfflineJudge` (default, no LLM): lexical evidence scored against the whole corpus (`evidence.py`). The
-  score is the product of three factors, each 1.0 when nothing speaks against the citation:
-  fit (BM25 against the cited paper / the best BM25 against any corpus paper or the paper being written),
-  a residual factor (falls when the terms the cited paper lacks are what another paper is about) and an
-  unknown-words factor (halves for each distinctive word beyond the first that neither the cited abstract
-  nor the field's vocabulary has). Supported at `OFFLINE_THRESHOLD`. Scores of different candidate papers
-  for one sentence are comparable. Calibrated and validated in eval/bench_judge.py (figures in eval/README.md).
+- `OfflineJudge` (default, no LLM): lexical evidence measured against the whole corpus and the paper being
+  written (`evidence.py`), combined into one score with calibrated parameters (`scoring.py`): the relative
+  BM25 fit, capped when what the cited paper lacks belongs to another paper or is unknown to the field.
+  Scores of different candidate papers for one sentence are comparable. Calibrated and validated in
+  eval/bench_judge.py (figures in eval/README.md).
 - `LLMJudge`: `prompts/support.j2` asks the model whether the abstracts support the claim (1/0), with an
   optional majority vote over several trials.
 A set of papers supports a sentence when one of them does (offline) or when the model says so of the
@@ -20,6 +18,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
 from synth.check.evidence import CorpusEvidence, Evidence
+from synth.check.scoring import Params, combine, fit, halvings, residual_limit
 from synth.corpus import Corpus
 from synth.models import Paper, Verdict
 from synth.retrieve.bm25 import BM25Index
@@ -29,40 +28,7 @@ if TYPE_CHECKING:
     from synth.llm import LLM
     from synth.templates import Prompts
 
-# Calibrated on the dev bench (eval/bench_judge.py --calibrate): the grid point with the best balanced accuracy
-# of human citations against the four kinds of negatives (hard, easy, self-claims, topical false claims).
-OFFLINE_THRESHOLD = 0.65
-RESIDUAL_LIMIT = 0.8
-QUERY_WEIGHT = 1.0
-"""The paper being written competes with its BM25 score times this weight (above 1: it wins more easily)."""
-"""The residual (another paper's score on what the cited paper lacks / the cited paper's score) above which
-the score is scaled down by RESIDUAL_LIMIT / residual."""
-UNKNOWN_ALLOWED = 1
-"""Unknown distinctive words tolerated before the score halves for each further one (a name, a typo)."""
-LOW_COVERAGE = 0.1
-"""Below this share of its distinctive terms found in the cited paper, even one unknown word halves the score:
-"[1] proves the Riemann hypothesis for program synthesis" has one unknown word and nothing beyond the topic that
-[1] mentions. 0.0 and 0.1 tie on the dev bench; 0.2 costs human citations."""
-UNKNOWN_PENALTY = 0.5
-MAX_HALVINGS = 2  # a LaTeX table parsed as a sentence must not sink below every random pairing
-
-
-def combine(
-    evidence: Evidence,
-    residual_limit: float = RESIDUAL_LIMIT,
-    unknown_allowed: int = UNKNOWN_ALLOWED,
-    low_coverage: float = LOW_COVERAGE,
-    query_weight: float = QUERY_WEIGHT,
-) -> float:
-    """The offline score: fit x residual factor x unknown-words factor, in [0, 1]."""
-    residual = min(1.0, residual_limit / evidence.residual) if evidence.residual > 0 else 1.0
-    return evidence.fit(query_weight) * residual * UNKNOWN_PENALTY ** _halvings(evidence, unknown_allowed, low_coverage)
-
-
-def _halvings(evidence: Evidence, allowed: int, low_coverage: float) -> int:
-    n = len(evidence.unknown)
-    return min(MAX_HALVINGS, max(0, n - allowed) + (n >= 1 and evidence.coverage < low_coverage))
-
+OFFLINE_THRESHOLD = Params().threshold
 
 DESCRIBES_QUERY = "describes the paper being written"
 NOT_MENTIONED = "the cited abstract does not mention: "
@@ -89,17 +55,15 @@ class OfflineJudge:
     name = "offline"
     note = "offline judge: lexical evidence only (BM25 relative to the corpus); no dense similarity is used"
 
-    def __init__(
-        self,
-        corpus: Corpus,
-        index: BM25Index | None = None,
-        threshold: float = OFFLINE_THRESHOLD,
-        residual_limit: float = RESIDUAL_LIMIT,
-    ) -> None:
+    def __init__(self, corpus: Corpus, index: BM25Index | None = None, params: Params | None = None) -> None:
         self.corpus = corpus
-        self.threshold = threshold
-        self.residual_limit = residual_limit
+        self.params = params or Params()
         self._index = index
+
+    @property
+    def threshold(self) -> float:
+        """Scores at or above it are supported."""
+        return self.params.threshold
 
     @cached_property
     def index(self) -> BM25Index:
@@ -116,8 +80,8 @@ class OfflineJudge:
         return self.evidence_source.measure(sentence, paper, query)
 
     def score(self, evidence: Evidence) -> float:
-        """Fit x residual factor x unknown-words factor, in [0, 1]."""
-        return combine(evidence, self.residual_limit)
+        """The calibrated score in [0, 1] (scoring.py)."""
+        return combine(evidence, self.params)
 
     def support(self, sentence: str, papers: list[Paper], *, query: str | None = None) -> Verdict:
         """The best single-paper score among the papers; evidence from that paper's abstract."""
@@ -137,14 +101,14 @@ class OfflineJudge:
 
     def reason(self, evidence: Evidence) -> str:
         """Why the evidence falls short, in a few words."""
-        papers = self.corpus.papers
-        if evidence.query_wins(QUERY_WEIGHT):
+        papers, params = self.corpus.papers, self.params
+        if evidence.query_wins(params.query_weight):
             return DESCRIBES_QUERY
-        if _halvings(evidence, UNKNOWN_ALLOWED, LOW_COVERAGE):
-            return NOT_MENTIONED + ", ".join(evidence.unknown[:5])
-        if evidence.fit(QUERY_WEIGHT) < self.threshold and evidence.best_other is not None:
+        if halvings(evidence, params):
+            return NOT_MENTIONED + ", ".join(evidence.unknown_at(params.unknown_max_df)[:5])
+        if fit(evidence, params) < self.threshold and evidence.best_other is not None:
             return FITS_ANOTHER + _short(papers[evidence.best_other].title)
-        if evidence.residual > self.residual_limit and evidence.residual_paper is not None:
+        if evidence.residual > residual_limit(evidence, params) and evidence.residual_paper is not None:
             words = ", ".join(evidence.missing[:5])
             return f"{NOT_MENTIONED}{words} (another paper does: {_short(papers[evidence.residual_paper].title)})"
         return NOT_MENTIONED + ", ".join(evidence.missing[:5]) if evidence.missing else "too little in common"
