@@ -124,3 +124,27 @@ def test_verdicts_are_deterministic(corpus) -> None:
     first = OfflineJudge(corpus).support(SELF_CLAIM, list(corpus.papers), query=QUERY)
     again = OfflineJudge(corpus).support(SELF_CLAIM, list(corpus.papers), query=QUERY)
     assert first == again
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Smith et al. train a neural model that writes programs from input-output examples.",
+        "NeuroSynth, a neural model, writes programs from input-output examples.",
+        "Lovelace's neural model writes programs from input-output examples.",
+    ],
+)
+def test_names_and_labels_are_not_unknown_words(corpus, judge, sentence: str) -> None:
+    # "Smith", "NeuroSynth" and "Lovelace's" appear nowhere in the corpus, but they name things, not claims.
+    verdict = judge.support(sentence, [corpus.by_id["synth1"]], query="program synthesis")
+    assert verdict.supported, verdict.reason
+    assert judge.measure(sentence, corpus.by_id["synth1"]).unknown_at(judge.params.unknown_max_df) == []
+
+
+def test_several_papers_support_when_one_does_and_the_reason_comes_from_the_best(corpus, judge) -> None:
+    sentence = "Query expansion adds terms from top-ranked documents to the original query."
+    both = judge.support(sentence, [corpus.by_id["synth1"], corpus.by_id["ret2"]], query=QUERY)
+    assert both.supported and both.papers == ["synth1", "ret2"] and both.reason == ""
+    none = judge.support(sentence, [corpus.by_id["synth1"], corpus.by_id["cite1"]], query=QUERY)
+    assert not none.supported and none.reason.startswith(FITS_ANOTHER)
+    assert judge.support(sentence, []).reason == "no paper cited"
