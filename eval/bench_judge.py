@@ -12,7 +12,9 @@ Pairs (sentence, cited paper), each judged with the paper being written (title +
 - topical false claims (48, by rule): a cited paper's topic words (a phrase of its title) with a foreign
   claim: either a claim from outside the field ("proves the Riemann hypothesis"), or another section's
   paper's topic ("Their work on <topic> enables <other paper's topic>.");
-- stress variant of the same, reported but not a target: the cited paper's *whole title* with the claim.
+- stress variants, reported but not targets: the topical claims with the cited paper's *whole title* as the
+  topic; the self-claims reworded as a drafter might ("we" -> "the authors", "our" -> "their") with half
+  their words dropped at random (seeded).
 Then the human sections as written (citation precision) against the same sections with their citations
 shuffled among their own papers.
 """
@@ -144,6 +146,7 @@ def build(corpus: Corpus, queries: list[dict], judge: OfflineJudge) -> tuple[lis
     idf = judge.evidence_source.idf
     raw += [(q, "topical", s, p) for q, s, p in topical_claims(cited, corpus, idf, whole_title=False)]
     stress = [(q, "topical (whole title)", s, p) for q, s, p in topical_claims(cited, corpus, idf, whole_title=True)]
+    stress += [(q, "self (reworded, half the words)", reword(s, rng), p) for q, kind, s, p in raw if kind == "self"]
     texts = {q["id"]: query_text(q) for q in queries}
 
     def pairs(rows: list[tuple[str, str, str, str]]) -> list[Pair]:
@@ -155,6 +158,14 @@ def build(corpus: Corpus, queries: list[dict], judge: OfflineJudge) -> tuple[lis
         return out
 
     return pairs(raw), pairs(stress)
+
+
+def reword(sentence: str, rng: random.Random) -> str:
+    """A self-claim as a drafter might restate it: in the third person, half the words dropped."""
+    sentence = re.sub(r"\b[Ww]e\b", "the authors", sentence)
+    sentence = re.sub(r"\b[Oo]ur\b", "their", sentence)
+    words = sentence.split()
+    return " ".join(w for i, w in enumerate(words) if i == 0 or rng.random() >= 0.5)
 
 
 def query_text(q: dict) -> str:
@@ -325,12 +336,13 @@ def main() -> None:
         print(f"| {name} | {aucs} |")
 
     print(f"\naccepted at the threshold ({params.threshold}; previous judge at 0.65, without the query):")
-    print("| judge | " + " | ".join(KINDS) + " | topical, whole title (stress) |")
-    print("|---|" + "---|" * (len(KINDS) + 1))
+    extra = ("topical (whole title)", "self (reworded, half the words)")
+    print("| judge | " + " | ".join((*KINDS, *extra)) + " |")
+    print("|---|" + "---|" * (len(KINDS) + len(extra)))
     new = rates([p for p in pairs if p.kind != "cite"] + stress, shipped, params.threshold)
     before = {k: statistics.mean(p.baseline >= 0.65 for p in pairs + stress if p.kind == k) for k in new}
     for name, r in (("previous", before), ("shipped", new)):
-        row = " | ".join(f"{r[k]:.3f}" for k in (*KINDS, "topical (whole title)"))
+        row = " | ".join(f"{r[k]:.3f}" for k in (*KINDS, *extra))
         print(f"| {name} | {row} |")
 
     if args.calibrate:

@@ -53,7 +53,10 @@ class OfflineJudge:
     """Lexical support relative to the corpus and the paper being written; deterministic, no model, fast."""
 
     name = "offline"
-    note = "offline judge: lexical evidence only (BM25 relative to the corpus); no dense similarity is used"
+    note = (
+        "offline judge: lexical evidence only (BM25 relative to the corpus and, when given, the paper being"
+        " written); no dense similarity is used"
+    )
 
     def __init__(self, corpus: Corpus, index: BM25Index | None = None, params: Params | None = None) -> None:
         self.corpus = corpus
