@@ -195,7 +195,7 @@ GRID = [
         [1, 2, 3],  # unknown: at most this many documents
         [0, 1],  # unknown words allowed
         [0.0, 0.1, 0.2, 0.25, 0.3],  # low coverage
-        [1.0, 1.5],  # query weight
+        [1.0, 1.25, 1.5],  # query weight
     )
 ]
 TARGETS = {"self": 0.10, "topical": 0.10}  # the ceilings on accepted self-claims and topical claims

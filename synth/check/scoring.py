@@ -29,13 +29,13 @@ class Params:
     the targets (self-claims and topical claims accepted <= 10%, human sections' precision >= 0.579) and
     prints its leave-one-query-out figures (eval/README.md). `low_coverage` is 0.0 (off) there."""
 
-    threshold: float = 0.65
+    threshold: float = 0.6
     residual_limit: float = 1.0
     borrowed_limit: float = 0.6
     unknown_max_df: int = 2
     unknown_allowed: int = 1
     low_coverage: float = 0.0
-    query_weight: float = 1.0
+    query_weight: float = 1.25
 
 
 def fit(evidence: Evidence, params: Params) -> float:
