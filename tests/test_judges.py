@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from synth.check.evidence import Evidence
 from synth.check.judges import DESCRIBES_QUERY, FITS_ANOTHER, NOT_MENTIONED, OfflineJudge
 from synth.check.metrics import check
+from synth.check.scoring import Params, combine
 from synth.corpus import load_corpus
 
 # The paper being written: program synthesis, close to synth1-synth3 but none of them.
@@ -148,3 +150,35 @@ def test_several_papers_support_when_one_does_and_the_reason_comes_from_the_best
     none = judge.support(sentence, [corpus.by_id["synth1"], corpus.by_id["cite1"]], query=QUERY)
     assert not none.supported and none.reason.startswith(FITS_ANOTHER)
     assert judge.support(sentence, []).reason == "no paper cited"
+
+
+# -- the score from evidence (scoring.py), on hand-made evidence -------------------------------------------
+
+
+def _evidence(**fields) -> Evidence:
+    base = {"own": 10.0, "best": 10.0, "query": 0.0, "best_other": None}
+    return Evidence(**{**base, **fields})
+
+
+def test_caps_bind_only_against_the_citation() -> None:
+    p = Params()
+    assert combine(_evidence(), p) == 1.0
+    assert combine(_evidence(own=8.0), p) == pytest.approx(0.8)  # another corpus paper fits better
+    assert combine(_evidence(query=10.0), p) == pytest.approx(1 / p.query_weight)  # the paper being written
+    small = _evidence(residual=0.5 * p.residual_limit)
+    assert combine(small, p) == 1.0  # a small residual leaves the fit alone
+    big = _evidence(residual=2 * p.residual_limit)
+    assert combine(big, p) == pytest.approx(p.threshold / 2)
+    borrowed = _evidence(residual=p.borrowed_limit * 1.2, residual_coverage=0.9)
+    assert combine(borrowed, p) < p.threshold <= combine(_evidence(residual=p.borrowed_limit * 1.2), p)
+
+
+def test_unknown_words_beyond_the_allowance_cap_the_score() -> None:
+    p = Params()
+    rare = [("riemann", 0), ("voynich", 1), ("hypothesis", 39)]
+    one = _evidence(rare=rare[:1] + rare[2:])  # "hypothesis" is known to the field
+    assert combine(one, p) == 1.0 and one.unknown_at(p.unknown_max_df) == ["riemann"]
+    two = _evidence(rare=rare)
+    assert combine(two, p) == pytest.approx(0.9 * p.threshold)
+    strict = Params(low_coverage=0.5)
+    assert combine(_evidence(rare=rare[:1], coverage=0.2), strict) < strict.threshold
