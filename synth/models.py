@@ -123,7 +123,12 @@ class Change(BaseModel):
     """One change verification made to the text."""
 
     kind: Literal[
-        "citation replaced", "citation added", "citation removed", "sentence rewritten", "sentence dropped", "left uncited"
+        "citation replaced",
+        "citation added",
+        "citation removed",
+        "sentence rewritten",
+        "sentence dropped",
+        "left uncited",
     ]
     sentence: int = Field(description="Index of the sentence in reading order, before repair.")
     before: str

@@ -224,11 +224,12 @@ class Synthesizer:
 
     async def _verify(self, section: Section, hits: list[Hit], query: str) -> Section:
         """Judge every citation of a draft and repair what fails; verdicts and changes travel with the section."""
+        from synth.check import drafting_judge
         from synth.check.repair import repair
         from synth.check.rewrite import LLMRewriter
 
         papers = {h.paper.id: h.paper for h in hits}
-        judge = self.judge
+        judge = drafting_judge(self)
         costly = getattr(judge, "name", "") != "offline"
         result = await repair(
             section.sentences,

@@ -88,7 +88,7 @@ def test_a_failing_query_is_recorded_and_the_run_goes_on(tmp_path: Path) -> None
             return await super().acomplete(messages, **options)
 
     suite = make_suite(tmp_path, 5)
-    synth = Synthesizer(corpus="sample", llm=Flaky(REPLY, repeat=True), k=3, verify=False)
+    synth = Synthesizer(corpus="sample", llm=Flaky(REPLY, repeat=True), k=3, verify=False, pipeline="one-shot")
     run = evaluate(suite, synth.settings, out=tmp_path / "run", synthesizer=synth)
     failed = [r for r in run.records if not r["ok"]]
     assert [r["query_id"] for r in failed] == ["q001"] and "the model fell over" in failed[0]["error"]
@@ -129,14 +129,18 @@ def test_workers_really_run_concurrently(tmp_path: Path) -> None:
                 Counting.in_flight -= 1
 
     suite = make_suite(tmp_path, 16)
-    synth = Synthesizer(corpus="sample", llm=Counting(REPLY, repeat=True, delay=0.2), k=3, verify=False)
+    synth = Synthesizer(
+        corpus="sample", llm=Counting(REPLY, repeat=True, delay=0.2), k=3, verify=False, pipeline="one-shot"
+    )
     evaluate(suite, synth.settings, out=tmp_path / "run", synthesizer=synth, workers=8)
     assert Counting.peak == 8
 
 
 def test_timeout_per_query_is_a_recorded_failure(tmp_path: Path) -> None:
     suite = make_suite(tmp_path, 2)
-    synth = Synthesizer(corpus="sample", llm=FakeLLM(REPLY, repeat=True, delay=2.0), k=3, verify=False)
+    synth = Synthesizer(
+        corpus="sample", llm=FakeLLM(REPLY, repeat=True, delay=2.0), k=3, verify=False, pipeline="one-shot"
+    )
     run = evaluate(suite, synth.settings, out=tmp_path / "run", synthesizer=synth, timeout=0.2)
     assert [r["error"].split(":")[0] for r in run.records] == ["timeout", "timeout"]
 

@@ -64,7 +64,7 @@ def test_citations_the_model_made_up_never_reach_the_section(cassette) -> None:
 def test_prose_reply_is_retried_once_with_the_error(cassette) -> None:
     section = synthesizer("prose-once").draft(QUERY)
     posts = [r for r in cassette.requests if r.method == "POST"]
-    assert section.usage.calls == 2 and len(posts) == 2
+    assert section.usage.stages["draft"].calls == 2 and len(posts) == section.usage.calls
     assert any(i.startswith("first reply was invalid and asked again") for i in section.issues)
     retry = json.loads(posts[1].body)["messages"]
     assert retry[-1]["content"].startswith("That reply was not valid:")

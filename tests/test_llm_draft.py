@@ -196,7 +196,13 @@ def test_missing_variable_is_an_error_and_overrides_are_used(tmp_path: Path) -> 
 def test_synthesizer_with_an_injected_llm(fixtures: Path) -> None:
     llm = FakeLLM(reply([("Programs are searched.", [1]), ("Passages are retrieved.", [2])]))
     synth = Synthesizer(
-        corpus=str(fixtures / "papers.jsonl"), llm=llm, k=3, words=120, style="one paragraph", verify=False
+        corpus=str(fixtures / "papers.jsonl"),
+        llm=llm,
+        k=3,
+        words=120,
+        style="one paragraph",
+        verify=False,
+        pipeline="one-shot",
     )
     section = synth.draft("program synthesis retrieval")
     assert section.drafter == "one-shot" and len(section.citations) == 2 and section.usage.calls == 1
@@ -207,7 +213,7 @@ def test_synthesizer_with_an_injected_llm(fixtures: Path) -> None:
 
 def test_synthesizer_adraft_runs_concurrently(fixtures: Path) -> None:
     llm = FakeLLM(reply([("A.", [1])]), delay=0.3, repeat=True)
-    synth = Synthesizer(corpus=str(fixtures / "papers.jsonl"), llm=llm, k=2, verify=False)
+    synth = Synthesizer(corpus=str(fixtures / "papers.jsonl"), llm=llm, k=2, verify=False, pipeline="one-shot")
 
     async def many() -> list:
         return await asyncio.gather(*(synth.adraft("program synthesis") for _ in range(5)))

@@ -68,4 +68,8 @@ def test_sentence_spans_point_into_the_original_text() -> None:
 
     text = "  First sentence here.\n\nSecond  one, with e.g. an abbreviation.   Third!"
     spans = sentence_spans(text)
-    assert [text[a:b] for a, b in spans] == ["First sentence here.", "Second  one, with e.g. an abbreviation.", "Third!"]
+    assert [text[a:b] for a, b in spans] == [
+        "First sentence here.",
+        "Second  one, with e.g. an abbreviation.",
+        "Third!",
+    ]

@@ -27,3 +27,17 @@ def _llm(synth: Synthesizer) -> Judge:
 
 
 JUDGES: dict[str, Callable[[Synthesizer], Judge]] = {"offline": _offline, "llm": _llm}
+
+
+def drafting_judge(synth: Synthesizer) -> Judge:
+    """The judge that verifies synth's own drafts: the offline judge with the drafting bar, else the judge.
+
+    A draft is written from the cited abstracts, so it is held to more than a human's text: most of what a
+    sentence says must be in its source (`scoring.DRAFTING`). Stricter, never looser, than checking.
+    """
+    if synth.settings.check.judge != "offline":
+        return synth.judge
+    from synth.check.judges import OfflineJudge
+    from synth.check.scoring import DRAFTING
+
+    return OfflineJudge(synth.corpus, index=synth.index.bm25, params=DRAFTING)

@@ -1,9 +1,10 @@
-"""Judges decide whether cited papers support a sentence: `support(sentence, papers) -> Verdict`.
+"""Judges decide whether cited papers support a sentence: `support(sentence, papers, query=) -> Verdict`.
 
-- `OfflineJudge` (default, no LLM): lexical evidence scored against the whole corpus. The score is the BM25
-  score of the sentence against the cited paper divided by its best BM25 score over every corpus paper: 1.0
-  when the cited paper is the best textual match the corpus has, lower the more another paper fits better.
-  Validated on human-written sections (eval/bench_judge.py; figures in eval/README.md).
+- `OfflineJudge` (default, no LLM): lexical evidence measured against the whole corpus and the paper being
+  written (`evidence.py`), combined into one score with calibrated parameters (`scoring.py`): the relative
+  BM25 fit, capped when what the cited paper lacks belongs to another paper or is unknown to the field.
+  Scores of different candidate papers for one sentence are comparable. Calibrated and validated in
+  eval/bench_judge.py (figures in eval/README.md).
 - `LLMJudge`: `prompts/judge.j2` asks the model whether the abstracts support the claim (1/0), with an
   optional majority vote over several trials.
 A set of papers supports a sentence when one of them does (offline) or when the model says so of the
@@ -12,15 +13,12 @@ abstracts together (LLM).
 
 from __future__ import annotations
 
-import math
 import re
-import threading
-from collections import Counter
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
-
+from synth.check.evidence import CorpusEvidence, Evidence
+from synth.check.scoring import Params, combine, fit, halvings, residual_limit
 from synth.corpus import Corpus
 from synth.models import Paper, Verdict
 from synth.retrieve.bm25 import BM25Index
@@ -30,9 +28,11 @@ if TYPE_CHECKING:
     from synth.llm import LLM
     from synth.templates import Prompts
 
-# Calibrated on the dev bench (eval/bench_judge.py): the threshold with the best balanced accuracy of true
-# citations against hard and easy negatives.
-OFFLINE_THRESHOLD = 0.65
+OFFLINE_THRESHOLD = Params().threshold
+
+DESCRIBES_QUERY = "describes the paper being written"
+NOT_MENTIONED = "the cited abstract does not mention: "
+FITS_ANOTHER = "another paper fits better: "
 
 
 class Judge(Protocol):
@@ -50,19 +50,23 @@ class Judge(Protocol):
 
 
 class OfflineJudge:
-    """Lexical support relative to the corpus; deterministic, no model, fast."""
+    """Lexical support relative to the corpus and the paper being written; deterministic, no model, fast."""
 
     name = "offline"
-    note = "offline judge: lexical evidence only (BM25 relative to the corpus); no dense similarity is used"
+    note = (
+        "offline judge: lexical evidence only (BM25 relative to the corpus and, when given, the paper being"
+        " written); no dense similarity is used"
+    )
 
-    def __init__(self, corpus: Corpus, index: BM25Index | None = None, threshold: float = OFFLINE_THRESHOLD) -> None:
+    def __init__(self, corpus: Corpus, index: BM25Index | None = None, params: Params | None = None) -> None:
         self.corpus = corpus
-        self.threshold = threshold
+        self.params = params or Params()
         self._index = index
-        self._position = {p.id: i for i, p in enumerate(corpus.papers)}
-        # check() asks about one sentence several times in a row: keep that sentence's scores, one entry per
-        # thread (eval runs checks in worker threads), so the cache neither grows nor is shared.
-        self._last = threading.local()
+
+    @property
+    def threshold(self) -> float:
+        """Scores at or above it are supported."""
+        return self.params.threshold
 
     @cached_property
     def index(self) -> BM25Index:
@@ -70,50 +74,61 @@ class OfflineJudge:
         return self._index or BM25Index.build(self.corpus)
 
     @cached_property
-    def _idf(self) -> dict[str, float]:
-        df = Counter(t for p in self.corpus.papers for t in set(terms(p.text)))
-        n = len(self.corpus.papers)
-        return {t: math.log(1 + n / (1 + c)) for t, c in df.items()}
+    def evidence_source(self) -> CorpusEvidence:
+        """Measures the evidence for each (sentence, paper) pair."""
+        return CorpusEvidence(self.corpus, self.index)
 
-    def scores(self, sentence: str) -> np.ndarray:
-        """Relative BM25 score of the sentence against every corpus paper (the last sentence is kept)."""
-        if getattr(self._last, "sentence", None) != sentence:
-            raw = self.index.scores(terms(sentence))
-            top = float(raw.max()) if raw.size else 0.0
-            self._last.sentence, self._last.scores = sentence, (raw / top if top > 0 else raw)
-        scores: np.ndarray = self._last.scores
-        return scores
+    def measure(self, sentence: str, paper: Paper, query: str | None = None) -> Evidence:
+        """The lexical evidence that `paper` supports `sentence` (for inspection and calibration)."""
+        return self.evidence_source.measure(sentence, paper, query)
+
+    def score(self, evidence: Evidence) -> float:
+        """The calibrated score in [0, 1] (scoring.py)."""
+        return combine(evidence, self.params)
 
     def support(self, sentence: str, papers: list[Paper], *, query: str | None = None) -> Verdict:
         """The best single-paper score among the papers; evidence from that paper's abstract."""
         if not papers:
-            return Verdict(supported=False, score=0.0, papers=[], evidence="")
-        all_scores = self.scores(sentence)
-        scored = []
-        for p in papers:
-            i = self._position.get(p.id)
-            scored.append((float(all_scores[i]) if i is not None else self._outside(sentence, p), p))
-        score, best = max(scored, key=lambda t: t[0])
+            return Verdict(supported=False, score=0.0, papers=[], evidence="", reason="no paper cited")
+        measured = [(self.measure(sentence, p, query), p) for p in papers]
+        scored = [(self.score(e), e, p) for e, p in measured]
+        score, found, best = max(scored, key=lambda t: t[0])
+        supported = score >= self.threshold
         return Verdict(
-            supported=score >= self.threshold,
+            supported=supported,
             score=round(score, 4),
             papers=[p.id for p in papers],
             evidence=self.evidence(sentence, best),
+            reason="" if supported else self.reason(found),
         )
 
-    def _outside(self, sentence: str, paper: Paper) -> float:
-        # A paper missing from the corpus: fall back to the IDF-weighted share of the sentence's terms it holds.
-        wanted = list(dict.fromkeys(terms(sentence)))
-        weights = [self._idf.get(t, 1.0) for t in wanted]
-        have = set(terms(paper.text))
-        total = sum(weights)
-        return sum(w for t, w in zip(wanted, weights, strict=True) if t in have) / total if total else 0.0
+    def reason(self, evidence: Evidence) -> str:
+        """Why the evidence falls short, in a few words."""
+        papers, params = self.corpus.papers, self.params
+        if evidence.query_wins(params.query_weight):
+            return DESCRIBES_QUERY
+        if halvings(evidence, params):
+            return NOT_MENTIONED + ", ".join(evidence.unknown_at(params.unknown_max_df)[:5])
+        if evidence.coverage < params.min_coverage:
+            return f"the cited abstract holds only {evidence.coverage:.0%} of what it says (missing: {', '.join(evidence.missing[:5])})"
+        if fit(evidence, params) < self.threshold and evidence.best_other is not None:
+            return FITS_ANOTHER + _short(papers[evidence.best_other].title)
+        if evidence.residual > residual_limit(evidence, params) and evidence.residual_paper is not None:
+            words = ", ".join(evidence.missing[:5])
+            return f"{NOT_MENTIONED}{words} (another paper does: {_short(papers[evidence.residual_paper].title)})"
+        return NOT_MENTIONED + ", ".join(evidence.missing[:5]) if evidence.missing else "too little in common"
 
     def evidence(self, sentence: str, paper: Paper) -> str:
         """The abstract sentence (or the title) sharing the most IDF-weighted terms with the sentence."""
         wanted = set(terms(sentence))
+        idf = self.evidence_source.idf
         candidates = [paper.title, *split_sentences(paper.abstract)]
-        return max(candidates, key=lambda c: sum(self._idf.get(t, 1.0) for t in wanted & set(terms(c))))
+        return max(candidates, key=lambda c: sum(idf(t) for t in wanted & set(terms(c))))
+
+
+def _short(title: str, limit: int = 80) -> str:
+    title = " ".join(title.split())
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
 
 _VOTE = re.compile(r"\b([01])\b")
@@ -147,7 +162,7 @@ class LLMJudge:
             reply = await self.llm.acomplete(messages, max_tokens=8, stage="judge")
             votes.append(parse_vote(reply.text))
         score = sum(votes) / len(votes)
-        reason = "" if score > 0.5 else "the model judged that the cited abstract does not support it"
+        reason = "" if score > 0.5 else "the model judged it unsupported"
         return Verdict(supported=score > 0.5, score=score, papers=[p.id for p in papers], evidence="", reason=reason)
 
     def support(self, sentence: str, papers: list[Paper], *, query: str | None = None) -> Verdict:
@@ -158,11 +173,14 @@ class LLMJudge:
 
 
 def parse_vote(text: str) -> int:
-    """The first standalone 1 or 0 in a reply (also "yes"/"no"); 0 when there is none."""
-    if m := _VOTE.search(text):
-        return int(m.group(1))
-    lowered = text.strip().lower()
-    return 1 if lowered.startswith("yes") else 0
+    """The vote in a reply: its leading digit, else its last standalone 1 or 0 (a model echoing the instructions
+    quotes both first), else "yes"/"no"; 0 when there is none."""
+    stripped = text.strip()
+    if stripped[:1] in ("0", "1") and not stripped[1:2].isdigit():
+        return int(stripped[0])
+    if votes := _VOTE.findall(text):
+        return int(votes[-1])
+    return 1 if stripped.lower().startswith("yes") else 0
 
 
 def _source(paper: Paper) -> dict[str, str]:

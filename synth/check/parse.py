@@ -176,7 +176,9 @@ def _from_body(
     notes = []
     if not numbers and any(u.isdigit() for s in sentences for u in s.unresolved):
         notes.append("the text has [n] citations but no References list to resolve them")
-    return Document(sentences=sentences, notes=notes, kind=kind, source=source, numbers=numbers, references_end=references_end)
+    return Document(
+        sentences=sentences, notes=notes, kind=kind, source=source, numbers=numbers, references_end=references_end
+    )
 
 
 def _markers(
@@ -211,6 +213,7 @@ def _markers(
 
     text = _CITE.sub(cite, raw)
     text = _PANDOC.sub(pandoc, text)
+
     def corpus_ids(m: re.Match[str]) -> str:
         keys = [k.strip() for k in re.split(r"[,;]", m.group(1))]
         if not all(k in corpus.by_id for k in keys):
@@ -254,5 +257,12 @@ def marker_span(raw: str) -> str:
     text = _CITE.sub("", raw)
     text = _PANDOC.sub("", text)
     text = _RANGE_RUN.sub("", text)
-    text = _ID_BRACKET.sub(lambda m: "" if re.fullmatch(r"[\w:.\-]+(?:\s*[,;]\s*[\w:.\-]+)*", m.group(1)) and any(c.isdigit() for c in m.group(1)) else m.group(0), text)
+    text = _ID_BRACKET.sub(
+        lambda m: (
+            ""
+            if re.fullmatch(r"[\w:.\-]+(?:\s*[,;]\s*[\w:.\-]+)*", m.group(1)) and any(c.isdigit() for c in m.group(1))
+            else m.group(0)
+        ),
+        text,
+    )
     return strip_markers(text)[0]

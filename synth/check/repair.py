@@ -99,7 +99,11 @@ class _Engine:
                 pid = found.papers[0]
                 changes.append(Change(kind="citation added", sentence=index, before=text, papers_after=[pid],
                                       reason="it cited nothing; this retrieved paper supports it"))  # fmt: skip
-                return sentence.model_copy(update={"citations": [pid]}), changes, [(pid, _verdict(pid, "repaired", found))]
+                return (
+                    sentence.model_copy(update={"citations": [pid]}),
+                    changes,
+                    [(pid, _verdict(pid, "repaired", found))],
+                )
             changes.append(Change(kind="sentence dropped", sentence=index, before=text,
                                   reason="it cites nothing, and no retrieved paper supports it"))  # fmt: skip
             return None, changes, []

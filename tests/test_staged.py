@@ -1,0 +1,151 @@
+"""Staged drafting with a fake model answering each stage: what each stage keeps, verifies and falls back on."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from synth import Synthesizer
+from synth.corpus import load_corpus
+from synth.draft.evidence import verify_quote
+from synth.errors import LLMRejected, LLMServerError
+from synth.testing import FakeLLM
+
+QUERY = "program synthesis from input-output examples with neural search and retrieval of passages"
+
+
+def stage(messages) -> str:
+    prompt = next(m["content"] for m in messages if m["role"] == "user")  # the stage's own prompt, also on a retry
+    for name, marker in (("filter", "Rate how useful"), ("evidence", "write one or two claims"),
+                         ("outline", "Group them into"), ("write", "Write one paragraph")):  # fmt: skip
+        if marker in prompt:
+            return name
+    return "other"
+
+
+def numbered(messages) -> dict[int, str]:
+    """The sources a stage prompt shows: n -> title."""
+    prompt = next(m["content"] for m in messages if m["role"] == "user")
+    return {int(n): t for n, t in re.findall(r'<source n="(\d+)">\nTitle: ([^\n]+)', prompt)} or {
+        int(n): t for n, t in re.findall(r"^(\d+)\. ([^:\n]+):", prompt, flags=re.M)
+    }
+
+
+class Model:
+    """Answers every stage sensibly, except where a test asks it to misbehave."""
+
+    def __init__(self, corpus, broken: set[str] = frozenset(), fake_quote: bool = False):
+        self.by_title = {p.title: p for p in corpus.papers}
+        self.broken = set(broken)
+        self.fake_quote = fake_quote
+        self.seen: list[str] = []
+
+    def __call__(self, messages) -> str:
+        name = stage(messages)
+        self.seen.append(name)
+        if name in self.broken:
+            return "I would rather not."
+        shown = numbered(messages)
+        if name == "filter":
+            ratings = [
+                {"n": n, "relevance": 3 if "Program" in t or "Programming" in t else 0} for n, t in shown.items()
+            ]
+            return json.dumps({"ratings": ratings})
+        if name == "evidence":
+            cards = []
+            for n, title in shown.items():
+                first = self.by_title[title].abstract.split(". ")[0]
+                quote = "Programs were discovered on Mars in 1850" if self.fake_quote else first
+                cards.append({"n": n, "claims": [{"claim": f"The paper studies: {first}", "quote": quote}]})
+            return json.dumps({"cards": cards})
+        if name == "outline":
+            return json.dumps(
+                {"themes": [{"name": "Searching for programs", "papers": list(shown), "relation": "It searches too."}]}
+            )
+        if name == "write":
+            sentences = [
+                {"text": self.by_title[t].abstract.split(". ")[0] + ".", "cites": [n]} for n, t in shown.items()
+            ]
+            sentences.append(
+                {
+                    "text": "Unlike these works, the paper being written combines neural guidance with search.",
+                    "cites": [],
+                    "about_query": True,
+                }
+            )
+            sentences.append({"text": "A source outside the theme.", "cites": [len(shown) + 3]})
+            return json.dumps({"sentences": sentences})
+        return "{}"
+
+
+@pytest.fixture
+def corpus(fixtures: Path):
+    return load_corpus(fixtures / "papers.jsonl")
+
+
+def draft(corpus, model: Model, **settings):
+    llm = FakeLLM(model, repeat=True)
+    section = Synthesizer(corpus=corpus, llm=llm, k=4, pool=8, **settings).draft(QUERY)
+    return section, llm
+
+
+def test_each_stage_does_its_part(corpus) -> None:
+    model = Model(corpus)
+    section, llm = draft(corpus, model)
+    assert section.drafter == "staged"
+    cited = {pid for s in section.sentences for pid in s.citations}
+    assert cited and cited <= {"synth1", "synth2", "synth3"}  # only the papers rated relevant
+    retrieved = {h.paper.id for h in section.hits}
+    assert {"ret1", "synth1"} <= retrieved
+    assert {lo.id for lo in section.left_out} == {pid for pid in retrieved if not pid.startswith("synth")}
+    assert all("rated 0/3" in lo.reason for lo in section.left_out)
+    assert section.paragraphs[0].theme == "Searching for programs"
+    about = [s for s in section.sentences if s.about_query]
+    assert len(about) == 1 and about[0].citations == [] and about[0].text.startswith("Unlike these works")
+    assert any("outside the theme's sources" in i for i in section.issues)  # the [n+3] was removed and said so
+    # the sentence left citing nothing, and not about the paper being written, does not stand
+    assert "A source outside the theme." not in [s.text for s in section.sentences]
+    assert any(c.kind == "sentence dropped" and c.before == "A source outside the theme." for c in section.changes)
+    assert {"filter_s", "evidence_s", "outline_s", "write_s", "verify_s"} <= set(section.timings)
+    assert {"filter", "evidence", "outline", "write"} <= set(section.usage.stages)
+    # every stage prompt opens the same way, so a local server can reuse its cached prefix
+    openings = {call[-1]["content"].split("</query>")[0] for call in llm.calls}
+    assert len(openings) == 1
+
+
+@pytest.mark.parametrize("broken", ["filter", "evidence", "outline", "write"])
+def test_a_stage_that_fails_twice_falls_back_and_the_draft_goes_on(corpus, broken: str) -> None:
+    model = Model(corpus, broken={broken})
+    section, _ = draft(corpus, model)
+    assert section.sentences and any(
+        i.startswith(f"{broken}: the model's reply was invalid twice") for i in section.issues
+    )
+    assert model.seen.count(broken) >= 2  # asked once more with the error before falling back
+    assert all(pid in {h.paper.id for h in section.hits} for s in section.sentences for pid in s.citations)
+
+
+def test_quotes_not_in_the_abstract_are_not_evidence(corpus) -> None:
+    section, _ = draft(corpus, Model(corpus, fake_quote=True))
+    assert any("no verified quote from the model" in i for i in section.issues)
+    assert "Mars" not in section.markdown
+
+
+def test_verify_quote_accepts_verbatim_and_near_quotes_only() -> None:
+    abstract = "We present a neural search over programs. It finds programs that fit input-output examples quickly."
+    assert verify_quote("it FINDS programs that fit   input-output examples", abstract) == (
+        "It finds programs that fit input-output examples quickly."
+    )
+    assert verify_quote("It finds programs that fit input output examples quickly", abstract).startswith("It finds")
+    assert verify_quote("It proves the Riemann hypothesis for programs", abstract) is None
+
+
+def test_a_model_error_in_a_stage_falls_back_but_a_fatal_one_stops(corpus) -> None:
+    answers = Model(corpus)
+    flaky = FakeLLM(LLMServerError("server error"), *[answers] * 30)
+    section = Synthesizer(corpus=corpus, llm=flaky, k=4, pool=8).draft(QUERY)
+    assert section.sentences and any(i.startswith("filter: the model failed") for i in section.issues)
+    with pytest.raises(LLMRejected):
+        Synthesizer(corpus=corpus, llm=FakeLLM(LLMRejected("HTTP 401", fatal=True)), k=4, pool=8).draft(QUERY)
