@@ -91,11 +91,15 @@ class Synthesizer:
 
     def _base_retriever(self) -> Retriever:
         """The retriever named by the settings, its indexes cached under SYNTH_HOME."""
-        from synth.retrieve.dense import DenseRetriever, dense_available
+        from synth.retrieve.dense import DenseRetriever, dense_ready
         from synth.retrieve.fusion import HybridRetriever
 
         s, cache = self.settings, self.settings.home / "indexes"
-        name = s.retriever if s.retriever != "auto" else ("hybrid" if dense_available() else "bm25")
+        # auto: hybrid only when the corpus's embeddings are cached, so a draft never embeds a corpus unasked.
+        name = s.retriever
+        if name == "auto":
+            name = "hybrid" if dense_ready(self.corpus, cache, s.embeddings) else "bm25"
+            log.info("retriever: %s (auto)", name)
         if name == "bm25":
             return BM25Retriever(self.corpus, cache_dir=cache, prf=s.prf)
         dense = DenseRetriever(self.corpus, cache_dir=cache, embeddings=s.embeddings)
