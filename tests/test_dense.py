@@ -69,6 +69,8 @@ def test_query_model_folder_must_match_format_and_encoder(tmp_path: Path) -> Non
     meta = json.loads((folder / "meta.json").read_text())
     (folder / "meta.json").write_text(json.dumps({**meta, "format": 0}))
     assert read_meta(folder, "tiny-bag-of-words") is None  # an older export is redone, not trusted
+    (folder / "meta.json").write_text(json.dumps({**meta, "files": ["model.onnx", "model.data"]}))
+    assert read_meta(folder, "tiny-bag-of-words") is None  # a file it needs is missing
     with pytest.raises(RetrievalError, match="no query model"):
         OnnxEncoder(folder, "tiny-bag-of-words")
 
@@ -149,6 +151,15 @@ class Bag:
                 if "a" <= ch <= "z":
                     rows[i, ord(ch) - 97] += 1
         return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-9)
+
+
+def test_papers_and_queries_must_share_a_vector_space(fixtures: Path, tmp_path: Path) -> None:
+    corpus = load_corpus(fixtures / "papers.jsonl")
+    vectors = tmp_path / "e.npy"
+    np.save(vectors, np.ones((len(corpus), 384)))  # e.g. computed elsewhere with another model
+    dense = DenseRetriever(corpus, encoder=Bag(), embeddings=vectors)
+    with pytest.raises(RetrievalError, match="have 384 dimensions but bag gives 26"):
+        dense.search("program synthesis", 3)
 
 
 def test_embedding_reports_progress_and_says_so_once(

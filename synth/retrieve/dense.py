@@ -199,7 +199,7 @@ class DenseRetriever:
             return documents
         folder = query_model_folder(cache_dir, documents.name)
         if read_meta(folder, documents.name) is None:
-            log.warning("exporting %s for fast queries (ONNX, int8), once: about 20 s", documents.name)
+            log.warning("exporting %s for fast queries (ONNX, int8), once: about 15 s", documents.name)
             try:
                 documents.export_onnx(folder)
             except Exception as e:  # an optimisation only: queries still work through torch
@@ -209,7 +209,13 @@ class DenseRetriever:
 
     def search(self, query: str, k: int) -> list[Hit]:
         """The k papers whose embeddings are closest to the query's; ties by corpus order."""
-        scores = self.matrix @ self.query_encoder.encode([query])[0]
+        vector = self.query_encoder.encode([query])[0]
+        if vector.shape[0] != self.matrix.shape[1]:
+            raise RetrievalError(
+                f"the papers' embeddings have {self.matrix.shape[1]} dimensions but {self.query_encoder.name} "
+                f"gives {vector.shape[0]}: embed the papers with the model that encodes the queries"
+            )
+        scores = self.matrix @ vector
         order = top_k(scores, k)
         return [
             Hit(paper=self.corpus.papers[i], score=float(scores[i]), rank=r) for r, i in enumerate(order.tolist(), 1)

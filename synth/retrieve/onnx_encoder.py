@@ -1,13 +1,14 @@
 """A query encoder without torch: an exported transformer run by ONNX Runtime, tokenised by `tokenizers`.
 
-A cached hybrid draft encodes one query. Loading torch and sentence-transformers for it cost 5-7 s of CPU
-and 500 MiB; onnxruntime, a tokenizer and an int8 graph cost about 0.08 s and 60 MiB (eval/README.md,
-"Dense retrieval without the start-up tax"). The folder is written by `MiniLM.export_onnx`:
+A cached hybrid draft encodes one query. Loading torch and sentence-transformers for it cost 5-6 s of CPU
+and 500 MiB; onnxruntime, a tokenizer and an int8 graph add 0.08-0.12 s and 55-85 MiB to a BM25 draft
+(eval/README.md, "Dense retrieval without the start-up tax"). The folder is written by `MiniLM.export_onnx`:
 
     model.onnx      inputs input_ids / attention_mask (int64, batch x tokens), output token embeddings
+    model.data      its weights, kept beside the graph so that onnxruntime maps the file rather than copying
     tokenizer.json  the model's own tokenizer (Hugging Face `tokenizers` format)
     meta.json       format, encoder (the vector space: documents must be embedded by the same model),
-                    max_length, the onnxruntime version that optimised the graph
+                    max_length, the onnxruntime version that optimised the graph, the files that must exist
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ def read_meta(folder: Path, encoder: str) -> dict[str, Any] | None:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    complete = (folder / "model.onnx").is_file() and (folder / "tokenizer.json").is_file()
-    if not complete or meta.get("format") != QUERY_MODEL_FORMAT or meta.get("encoder") != encoder:
+    if not isinstance(meta, dict) or meta.get("format") != QUERY_MODEL_FORMAT or meta.get("encoder") != encoder:
+        return None
+    if not all((folder / name).is_file() for name in meta.get("files", ["model.onnx", "tokenizer.json"])):
         return None
     return dict(meta)
 
