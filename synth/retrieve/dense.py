@@ -87,7 +87,8 @@ def dense_ready(corpus: Corpus, cache_dir: Path | None, embeddings: Path | None 
         return False
     if embeddings is not None:
         return True
-    return _Store(cache_dir / f"embeddings-{MiniLM.name}").covers(_keys(corpus))
+    store = _Store(cache_dir / f"embeddings-{MiniLM.name}")
+    return store.folder.is_dir() and store.covers(_keys(corpus))  # no store: no need to hash the corpus
 
 
 def quiet_third_party() -> None:
