@@ -107,13 +107,17 @@ class Synthesizer:
             raise SettingsError(f"{what} needs a model: set --model or SYNTH_MODEL")
         return self.llm
 
-    @property
+    @cached_property
     def retriever_name(self) -> str:
         """The retriever the settings name, with `auto` resolved."""
         from synth.retrieve import auto_retriever
 
         name = self.settings.retrieval.retriever
-        return auto_retriever() if name == "auto" else name
+        if name != "auto":
+            return name
+        resolved = auto_retriever(self)
+        log.info("retriever: %s (auto)", resolved)
+        return resolved
 
     @cached_property
     def retriever(self) -> Retriever:

@@ -22,6 +22,15 @@ class NetworkAccessError(AssertionError):
 
 
 @pytest.fixture(autouse=True)
+def _environment_restored() -> Iterator[None]:
+    """The process environment as it was before the test: the CLI's -q sets variables for the whole process."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A private SYNTH_HOME, no SYNTH_* settings or provider keys from the developer's shell."""
     for name in list(os.environ):

@@ -71,15 +71,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-# Third-party libraries (transformers, huggingface_hub, tqdm) print progress bars of their own.
-_QUIET_THIRD_PARTY = {
-    "TQDM_DISABLE": "1",
-    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-    "TRANSFORMERS_VERBOSITY": "error",
-    "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
-}
-
-
 @app.callback()
 def _root(
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv: debug).")] = 0,
@@ -94,8 +85,9 @@ def _root(
     for noisy in ("LiteLLM", "litellm", "httpx", "httpcore", "openai", "filelock"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
     if quiet:
-        for name, value in _QUIET_THIRD_PARTY.items():
-            os.environ.setdefault(name, value)
+        from synth.retrieve.dense import quiet_third_party
+
+        quiet_third_party()  # before any model library is imported: they read these settings at import
     else:
         from synth.cli.io import install_progress
 

@@ -43,8 +43,9 @@ def _hybrid(synth: Synthesizer) -> Retriever:
 RETRIEVERS: dict[str, Callable[[Synthesizer], Retriever]] = {"bm25": _bm25, "dense": _dense, "hybrid": _hybrid}
 
 
-def auto_retriever() -> str:
-    """What `auto` means here: hybrid when the dense extra is installed, else bm25."""
-    from synth.retrieve.dense import dense_available
+def auto_retriever(synth: Synthesizer) -> str:
+    """What `auto` means for this corpus: hybrid when its dense embeddings are cached (a draft never embeds a
+    corpus unasked) and queries can be encoded without torch; else bm25."""
+    from synth.retrieve.dense import dense_ready
 
-    return "hybrid" if dense_available() else "bm25"
+    return "hybrid" if dense_ready(synth.corpus, synth.index.folder, synth.settings.retrieval.embeddings) else "bm25"
