@@ -18,6 +18,7 @@ from synth._version import __version__
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from synth.check.fix import Repair
     from synth.corpus import Corpus, load_corpus
     from synth.errors import CorpusError, LLMError, RetrievalError, SettingsError, SynthError
     from synth.models import Citation, GroundingReport, Hit, Paper, Paragraph, Section, Sentence, Usage, Verdict
@@ -33,6 +34,7 @@ _LAZY = {
     "LLMError": "synth.errors",
     "Paper": "synth.models",
     "Paragraph": "synth.models",
+    "Repair": "synth.check.fix",
     "RetrievalError": "synth.errors",
     "Section": "synth.models",
     "Sentence": "synth.models",
@@ -80,6 +82,24 @@ def check(
     return Synthesizer(corpus, judge=judge, **settings).check(source, text=text, gold=gold, query=query)
 
 
+def repair(
+    source: str | Path | Section | dict[str, Any] | None = None,
+    corpus: str | Path | Corpus | None = None,
+    *,
+    text: str | None = None,
+    query: str | None = None,
+    **settings: Any,
+) -> Repair:
+    """Verify and repair the citations of a file (`source`) or a `text`: `.text`, `.changes`, `.report`, `.before`.
+
+    A string `source` is always a file name; pass a text as `text=`. With a model set, unsupported sentences
+    may be rewritten from their evidence; offline, failed citations are moved or removed and reported.
+    """
+    from synth.synthesizer import Synthesizer
+
+    return Synthesizer(corpus, **settings).repair(source, text=text, query=query)
+
+
 __all__ = [
     "Citation",
     "Corpus",
@@ -89,6 +109,7 @@ __all__ = [
     "LLMError",
     "Paper",
     "Paragraph",
+    "Repair",
     "RetrievalError",
     "Section",
     "Sentence",
@@ -102,4 +123,5 @@ __all__ = [
     "check",
     "draft",
     "load_corpus",
+    "repair",
 ]

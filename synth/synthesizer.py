@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 from synth.corpus import Corpus, load_corpus
 from synth.errors import SettingsError, SynthError
 from synth.llm.base import run_sync
-from synth.models import GroundingReport, Hit, Section
+from synth.models import GroundingReport, Hit, Paper, Section
 from synth.settings import Settings
 
 if TYPE_CHECKING:  # annotations only: importing these costs start-up time a plain draft does not need
+    from synth.check.fix import Repair
     from synth.check.judges import Judge
+    from synth.check.parse import Document
     from synth.draft import Drafter
     from synth.llm.base import LLM
     from synth.retrieve import Retriever
@@ -277,19 +279,19 @@ class Synthesizer:
         `query` is the paper being written, when known: the judge treats it as a competitor of the cited
         papers. A Section brings its own.
         """
-        import asyncio
-
-        from synth.check.metrics import check
         from synth.check.parse import read_source
-        from synth.llm import metering
 
         doc = read_source(source, text, self.corpus)
-        query = query or (source.query if isinstance(source, Section) else None) or doc.query
+        return await self._check_document(doc, gold=gold, query=query or doc.query)
+
+    async def _check_document(self, doc: Document, *, gold: list[str] | None, query: str | None) -> GroundingReport:
+        from synth.check.metrics import acheck
+        from synth.llm import metering
+
         s = self.settings.check
-        judge = self.judge
         with metering() as meter:
-            report = await asyncio.to_thread(
-                check, doc, self.corpus, judge, window=s.window, min_chars=s.min_chars, gold=gold, query=query
+            report = await acheck(
+                doc, self.corpus, self.judge, window=s.window, min_chars=s.min_chars, gold=gold, query=query
             )
         return report.model_copy(update={"usage": meter.usage})
 
@@ -303,6 +305,69 @@ class Synthesizer:
     ) -> GroundingReport:
         """Check every citation of a section, synth's JSON, or a file (`source`) or a `text`, against the corpus."""
         return run_sync(self.acheck(source, text=text, gold=gold, query=query))
+
+    async def arepair(
+        self,
+        source: str | Path | Section | dict[str, Any] | None = None,
+        *,
+        text: str | None = None,
+        query: str | None = None,
+    ) -> Repair:
+        """Verify every citation of a text and repair what fails, as for a draft; written back in its own format.
+
+        A failed citation moves to the paper that supports the sentence best, among those the text cites or
+        lists and those retrieval ranks highest for the sentence;
+        with a model, a sentence no such paper supports is rewritten from the evidence; otherwise its citation
+        is removed and the change reported. A user's sentence is never deleted.
+        """
+        from synth.check.fix import Repair, candidates, write_back
+        from synth.check.parse import parse_text, read_source
+        from synth.check.repair import repair
+        from synth.check.rewrite import LLMRewriter
+        from synth.models import Sentence
+
+        doc = read_source(source, text, self.corpus)
+        query = query or doc.query
+        before = await self._check_document(doc, gold=None, query=query)
+        sentences = [Sentence(text=s.text, citations=s.cited) for s in doc.sentences]
+        pool = [self.corpus.by_id[pid] for pid in candidates(doc, self.corpus)]
+        from synth.llm import metering
+
+        with metering() as meter:
+            result = await repair(
+                sentences,
+                judge=self.judge,
+                papers=self.corpus.by_id,
+                candidates=pool,
+                query=query,
+                rewriter=LLMRewriter(self.llm, self.prompts) if self.llm is not None else None,
+                drop_unsupported=False,
+                max_candidates=None if getattr(self.judge, "name", "") == "offline" else 5,
+                lookup=self._papers_for,
+            )
+        fixed = write_back(doc, result.sentences, self.corpus)
+        # The report after repair is of the text as written back, so it shows what the user gets.
+        after = await self._check_document(
+            parse_text(fixed, self.corpus, doc.kind or "markdown"), gold=None, query=query
+        )
+        after = after.model_copy(update={"usage": after.usage + meter.usage})
+        return Repair(text=fixed, changes=result.changes, report=after, before=before, verification=result.verification)
+
+    def _papers_for(self, sentence: str, k: int = 10) -> list[Paper]:
+        """The corpus papers BM25 ranks highest for one sentence: where a failed citation may move to."""
+        from synth.retrieve.bm25 import BM25Retriever
+
+        return [h.paper for h in BM25Retriever(self.corpus, index=self.index.bm25).search(sentence, k)]
+
+    def repair(
+        self,
+        source: str | Path | Section | dict[str, Any] | None = None,
+        *,
+        text: str | None = None,
+        query: str | None = None,
+    ) -> Repair:
+        """The sync form of `arepair`."""
+        return run_sync(self.arepair(source, text=text, query=query))
 
 
 def _clean_query(query: str) -> str:

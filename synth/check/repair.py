@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -69,10 +69,13 @@ class _Engine:
     rewriter: Rewriter | None
     drop_unsupported: bool
     max_candidates: int | None
+    lookup: Callable[[str], list[Paper]] | None = None
 
     async def best_replacement(self, text: str, exclude: set[str]) -> Verdict | None:
         """The candidate that supports `text` best, when any does."""
-        pool = [p for p in self.candidates if p.id not in exclude]
+        found = self.lookup(text) if self.lookup else []
+        unique = {p.id: p for p in [*self.candidates, *found]}  # Papers hold lists: keyed by id, not hashed
+        pool = [p for pid, p in unique.items() if pid not in exclude]
         if self.max_candidates is not None:
             pool = lexical_order(text, pool)[: self.max_candidates]
         best: Verdict | None = None
@@ -189,14 +192,16 @@ async def repair(
     rewriter: Rewriter | None = None,
     drop_unsupported: bool = True,
     max_candidates: int | None = None,
+    lookup: Callable[[str], list[Paper]] | None = None,
 ) -> Repaired:
     """Verify every citation of `sentences` and repair what fails (see the module docstring).
 
     `papers` resolves cited ids; `candidates` are the papers a failed citation may be replaced by (the
-    retrieved papers of a draft, or the papers a user's text already cites). `max_candidates` limits how many
-    candidates the judge is asked about per failed citation, after a lexical pre-filter (for a costly judge).
+    retrieved papers of a draft, or the papers a user's text already cites); `lookup(sentence)` adds papers
+    retrieved for that sentence. `max_candidates` limits how many candidates the judge is asked about per
+    failed citation, after a lexical pre-filter (for a costly judge).
     """
-    engine = _Engine(judge, papers, list(candidates), query, rewriter, drop_unsupported, max_candidates)
+    engine = _Engine(judge, papers, list(candidates), query, rewriter, drop_unsupported, max_candidates, lookup)
     out: list[Sentence | None] = []
     changes: list[Change] = []
     verdicts: list[CitationVerdict] = []

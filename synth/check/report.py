@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from synth.models import GroundingReport
+from synth.models import Change, GroundingReport
 
 
 def report_markdown(report: GroundingReport) -> str:
@@ -41,3 +41,30 @@ def report_markdown(report: GroundingReport) -> str:
         if not s.cited:
             lines.append("  - cites nothing" + (f" (unresolved: {', '.join(s.unresolved)})" if s.unresolved else ""))
     return "\n".join(lines).rstrip() + "\n"
+
+
+def repair_markdown(before: GroundingReport, after: GroundingReport, changes: list[Change]) -> str:
+    """What `synth check --fix` did: precision and coverage before and after, then every change."""
+
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.1%}"
+
+    lines = [
+        "## Repair report",
+        "",
+        "| | before | after |",
+        "|---|---|---|",
+        f"| citation precision | {pct(before.citation_precision)} | {pct(after.citation_precision)} |",
+        f"| claim coverage | {pct(before.claim_coverage)} | {pct(after.claim_coverage)} |",
+        f"| invalid citations | {before.invalid_citations} | {after.invalid_citations} |",
+        "",
+        f"### Changes ({len(changes)})" if changes else "No change was needed.",
+        "",
+    ]
+    for c in changes:
+        moved = f"{', '.join(c.papers_before) or '-'} -> {', '.join(c.papers_after) or '-'}"
+        lines.append(f"- **Sentence {c.sentence + 1}, {c.kind}** ({moved}): {c.reason}")
+        lines.append(f"  - before: {c.before}")
+        if c.after is not None and c.after != c.before:
+            lines.append(f"  - after: {c.after}")
+    return "\n".join(lines).rstrip() + "\n\n" + report_markdown(after)
