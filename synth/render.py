@@ -93,9 +93,24 @@ _LATEX_SPECIAL = {
 _LATEX_RE = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIAL))
 
 
+# LaTeX already in the text, kept as written: math ($...$, \(...\)) and commands with their brace arguments
+# (\emph{x}, \frac{1}{2}). Models and abstracts write them; escaping them would print "\textbackslash{}times".
+_LATEX_KEPT = re.compile(
+    r"(?<![\\$])\$(?!\s)[^$\n]{1,300}?(?<![\s\\])\$(?!\$)"  # inline math
+    r"|\\\(.{1,300}?\\\)"  # \( ... \)
+    r"|\\[A-Za-z]+\*?(?:\[[^\]\n]{0,60}\])?(?:\{[^{}\n]{0,200}\})*"  # \command[opt]{arg}{arg}
+)
+
+
 def latex_escape(text: str) -> str:
-    """Escape LaTeX's special characters so abstract text prints as written."""
-    return _LATEX_RE.sub(lambda m: _LATEX_SPECIAL[m.group()], text)
+    """Escape LaTeX's special characters so text prints as written, keeping math and commands it holds."""
+    out, last = [], 0
+    for m in _LATEX_KEPT.finditer(text):
+        out.append(_LATEX_RE.sub(lambda c: _LATEX_SPECIAL[c.group()], text[last : m.start()]))
+        out.append(m.group())
+        last = m.end()
+    out.append(_LATEX_RE.sub(lambda c: _LATEX_SPECIAL[c.group()], text[last:]))
+    return "".join(out)
 
 
 def cite_keys(papers: list[Paper]) -> dict[str, str]:

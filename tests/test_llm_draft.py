@@ -14,7 +14,8 @@ from synth.corpus import load_corpus
 from synth.draft.llm import LLMDrafter
 from synth.draft.reply import OUTPUT_EXAMPLE, citations, parse_reply
 from synth.errors import LLMError, SettingsError
-from synth.models import Hit, Paper
+from synth.llm.base import Reply
+from synth.models import Hit, Paper, Usage
 from synth.render import to_json
 from synth.retrieve.bm25 import BM25Retriever
 from synth.templates import Prompts
@@ -221,3 +222,58 @@ def test_synthesizer_adraft_runs_concurrently(fixtures: Path) -> None:
     sections = asyncio.run(many())
     assert len(sections) == 5 and len(llm.calls) == 5
     assert all(s.citations for s in sections)
+
+
+# -- what the model wrote reaches the user intact (#17) ----------------------------------------------------
+
+
+def test_latex_in_the_reply_survives_into_markdown_and_latex(hits: list[Hit]) -> None:
+    from synth.render import to_latex
+
+    raw = r'{"paragraphs": [{"sentences": [{"text": "It trains $4\times 10^5$ weights with \beta-decay, \frac{1}{2} steps, \nabla f and \alpha.", "cites": [1]}]}]}'
+    section = LLMDrafter(FakeLLM(raw), context_window=8192).draft("q", hits)
+    section = section.model_copy(update={"hits": hits})
+    expected = r"It trains $4\times 10^5$ weights with \beta-decay, \frac{1}{2} steps, \nabla f and \alpha."
+    assert section.sentences[0].text == expected
+    assert expected.rstrip(".") in section.markdown
+    assert r"$4\times 10^5$ weights with \beta-decay, \frac{1}{2} steps, \nabla f and \alpha" in to_latex(section)
+    assert not any(ord(c) < 32 and c not in "\n" for c in section.markdown)  # no tab, backspace, form feed
+
+
+def _cut(text: str, tokens: int = 2048) -> Reply:
+    return Reply(text=text, usage=Usage(completion_tokens=tokens, calls=1), finish_reason="length")
+
+
+def test_a_cut_reply_is_asked_again_with_the_room_the_window_leaves(hits: list[Hit]) -> None:
+    whole = reply([("First claim.", [1]), ("Second claim.", [2])], [("Third claim.", [3])])
+    cut = json.dumps(whole)[:-40]  # stops inside the second paragraph
+    llm = FakeLLM(_cut(cut, 200), whole)
+    section = LLMDrafter(llm, context_window=8192, reserve_tokens=200).draft("q", hits)
+    assert [s.text for s in section.sentences] == ["First claim.", "Second claim.", "Third claim."]
+    assert llm.options[1]["max_tokens"] > 200  # the second ask had room
+    assert any("the reply was cut at 200 tokens; asked again with room" in i for i in section.issues)
+
+
+def test_a_cut_reply_that_cannot_be_completed_keeps_its_whole_part_and_says_what_was_lost(hits: list[Hit]) -> None:
+    whole = reply([("First claim.", [1]), ("Second claim.", [2])], [("Third claim.", [3]), ("Fourth.", [4])])
+    cut = json.dumps(whole)[:-60]
+    llm = FakeLLM(_cut(cut))  # 2048 tokens used: the window leaves no more room
+    section = LLMDrafter(llm, context_window=2600, reserve_tokens=2048).draft("q", hits)
+    assert [s.text for s in section.sentences][:2] == ["First claim.", "Second claim."]
+    assert "Fourth." not in [s.text for s in section.sentences]
+    lost = next(i for i in section.issues if "cut at its token limit" in i)
+    assert "kept the" in lost and "raise --max-output-tokens" in lost
+    assert len(llm.calls) == 1  # nothing to gain by asking again
+
+
+def test_an_assumed_context_window_is_said(hits: list[Hit]) -> None:
+    from synth.llm.base import Window
+
+    class Unknown(FakeLLM):
+        async def context_window(self) -> Window:
+            return Window(8192, "assumed")
+
+    section = LLMDrafter(Unknown(reply([("A.", [1])]))).draft("q", hits)
+    assert any(
+        "context window of fake is unknown: assumed 8192 tokens (set --context-window" in i for i in section.issues
+    )

@@ -73,10 +73,13 @@ def test_cite_keys_are_valid_and_unique() -> None:
     assert list(keys.values()) == ["a_b", "a_b_2", "_"]
 
 
-def test_latex_escape() -> None:
+def test_latex_escape_keeps_math_and_commands_and_escapes_the_rest() -> None:
     assert (
         latex_escape("50% of $x_1$ {ok} ~ ^ \\")
-        == r"50\% of \$x\_1\$ \{ok\} \textasciitilde{} \textasciicircum{} \textbackslash{}"
+        == r"50\% of $x_1$ \{ok\} \textasciitilde{} \textasciicircum{} \textbackslash{}"
+    )
+    assert latex_escape(r"costs $5 and $10, a \emph{new} \frac{1}{2} bound & 3_a") == (
+        r"costs \$5 and \$10, a \emph{new} \frac{1}{2} bound \& 3\_a"
     )
 
 
