@@ -17,7 +17,10 @@ STOPWORDS = frozenset(
     you your yours""".split()
 )
 
-_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+# Words of any alphabet (Latin, Cyrillic, Greek, ...); scripts written without spaces are split apart below.
+_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+# Han, kana and Hangul: no spaces between words, so they are indexed as overlapping character pairs.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 
 
 @lru_cache(maxsize=1)
@@ -28,22 +31,34 @@ def _stemmer():  # type: ignore[no-untyped-def]
 
 
 def normalise(text: str) -> str:
-    """Lowercase, strip accents and fold whitespace: the form used to compare titles."""
+    """Lowercase, strip accents and fold punctuation and whitespace: the form used to compare titles."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+    return " ".join(re.findall(r"[^\W_]+", text.lower()))
 
 
 def words(text: str) -> list[str]:
-    """Lowercased word tokens (hyphenated words kept whole)."""
-    return _WORD.findall(text.lower())
+    """Lowercased word tokens (hyphenated words kept whole); Chinese, Japanese and Korean as character pairs."""
+    out: list[str] = []
+    for word in _WORD.findall(text.lower()):
+        if not _CJK.search(word):
+            out.append(word)
+            continue
+        for part in re.split(f"({_CJK.pattern})", word):
+            if not part:
+                continue
+            if _CJK.fullmatch(part):
+                out += [part[i : i + 2] for i in range(max(1, len(part) - 1))]
+            else:
+                out.append(part)
+    return out
 
 
 def terms(text: str) -> list[str]:
     """Stemmed content terms: the tokens that retrieval and similarity work on."""
     tokens: list[str] = []
     for w in words(text):
-        if w in STOPWORDS or len(w) < 2:
+        if w in STOPWORDS or (len(w) < 2 and not _CJK.match(w)):
             continue
         # Split hyphenated words as well as keeping their parts, so "input-output" meets "input output".
         tokens.extend(w.replace("'", "").split("-"))

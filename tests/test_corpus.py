@@ -157,3 +157,87 @@ def test_bibtex_accents_and_author_lists_are_decoded_by_bibtexparser(tmp_path: P
     assert paper.title == "A Study of Müller's Method"
     assert paper.authors == ["Hans Müller", "Ana de la Fuente", "José García"]
     assert paper.abstract == "We show that 50% of the gains come from one change." and paper.id == "mueller2020"
+
+
+def _write(path: Path, records: list[dict], sep: str = "\n") -> Path:
+    path.write_text(sep.join(json.dumps(r, ensure_ascii=False) for r in records) + sep, encoding="utf-8")
+    return path
+
+
+A = {"id": "x1", "title": "Graph neural networks", "abstract": "We study graphs.", "doi": "10.1/a", "year": 2020}
+B = {"id": "x1", "title": "Protein folding at scale", "abstract": "We fold proteins.", "doi": "10.2/b", "year": 2023}
+
+
+def test_the_same_id_on_different_papers_keeps_both_and_grafts_nothing(tmp_path: Path, caplog) -> None:
+    path = _write(tmp_path / "c.jsonl", [A, B])
+    with caplog.at_level(logging.WARNING):
+        corpus = load_corpus(path)
+    first, second = corpus.papers
+    assert (first.id, first.doi, first.year) == ("x1", "10.1/a", 2020)  # nothing of B's on A
+    assert (second.id, second.title, second.doi) == ("x1-2", "Protein folding at scale", "10.2/b")
+    assert corpus.duplicates == 0
+    assert (
+        "c.jsonl:2: id 'x1' is already used by a different paper (line 1: 'Graph neural networks'); this one is kept as 'x1-2'"
+        in caplog.text
+    )
+    with pytest.raises(CorpusError, match=r"c.jsonl:2: id 'x1' is already used by a different paper \(line 1"):
+        load_corpus(path, strict=True)
+
+
+def test_the_same_paper_twice_is_merged_first_wins(tmp_path: Path) -> None:
+    again = {**A, "id": "other", "year": None, "venue": "ICML"}  # same DOI: the same paper
+    corpus = load_corpus(_write(tmp_path / "c.jsonl", [A, again]))
+    (paper,) = corpus.papers
+    assert (paper.id, paper.year, paper.venue, corpus.duplicates) == ("x1", 2020, "ICML", 1)
+
+
+@pytest.mark.parametrize("sep", ["\r", "\r\n", "\n"])
+def test_jsonl_with_any_line_ending(tmp_path: Path, sep: str) -> None:
+    records = [{"title": f"Paper {i}", "abstract": f"Abstract number {i}."} for i in range(5)]
+    corpus = load_corpus(_write(tmp_path / "c.jsonl", records, sep))
+    assert [p.title for p in corpus.papers] == [f"Paper {i}" for i in range(5)]
+
+
+def test_crlf_cut_between_reads_is_one_line_break(tmp_path: Path) -> None:
+    from synth.corpus import _raw_lines
+
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(b"one\r\ntwo\r\nthree")
+    for chunk in range(1, 8):  # every place a read can end, including between \r and \n
+        assert list(_raw_lines(path, __import__("hashlib").sha256(), chunk=chunk)) == [b"one", b"two", b"three"]
+
+
+def test_deep_json_and_huge_numbers_are_clear_errors_naming_the_file(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CorpusError, match=r"deep.json: JSON nested too deeply to read"):
+        load_corpus(deep)
+    lines = tmp_path / "c.jsonl"
+    lines.write_text(
+        '{"title": "T", "abstract": "A", "year": ' + "1" * 5000 + "}\n" + "[" * 100_000 + "\n" + json.dumps(A) + "\n"
+    )
+    with pytest.raises(CorpusError, match=r"c.jsonl:1: invalid JSON \(Exceeds the limit"):
+        load_corpus(lines, strict=True)
+    corpus = load_corpus(lines)
+    assert [p.reason for p in corpus.problems] == [corpus.problems[0].reason, "JSON nested too deeply to read"]
+    assert len(corpus.papers) == 1
+
+
+def test_a_corpus_without_latin_letters_drafts(tmp_path: Path) -> None:
+    from synth import Synthesizer
+
+    records = [
+        {
+            "title": "Синтез программ по примерам",
+            "abstract": "Мы синтезируем программы по примерам входов и выходов. Метод быстрый.",
+        },
+        {"title": "Машинный перевод", "abstract": "Мы переводим тексты с одного языка на другой."},
+        {"title": "Σύνθεση προγραμμάτων", "abstract": "Συνθέτουμε προγράμματα από παραδείγματα."},
+        {"title": "程序合成的研究", "abstract": "我们从输入输出例子合成程序。"},
+    ]
+    corpus = load_corpus(_write(tmp_path / "ru.jsonl", records))
+    assert len(corpus.papers) == 4 and len({p.id for p in corpus.papers}) == 4  # titles no longer all equal
+    section = Synthesizer(corpus=str(tmp_path / "ru.jsonl"), k=2).draft("синтез программ")
+    assert section.citations and section.citations[0].paper.title == "Синтез программ по примерам"
+    cjk = Synthesizer(corpus=str(tmp_path / "ru.jsonl"), k=2).search("程序合成")
+    assert cjk and cjk[0].paper.title == "程序合成的研究"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from typing import Annotated
 
@@ -10,6 +11,7 @@ import typer
 
 from synth.cli import sub_app
 from synth.cli.options import with_settings
+from synth.errors import SynthError
 from synth.settings import Settings
 
 index_app = sub_app("Build, inspect and clear the retrieval indexes under SYNTH_HOME.")
@@ -48,6 +50,37 @@ def info(*, settings: Settings) -> None:
         typer.echo(f"{entry.name}  papers={papers}  {size / 1e6:.1f} MB")
     if not entries:
         typer.echo(f"no indexes in {folder}")
+
+
+@index_app.command("prune")
+@with_settings()
+def prune(
+    max_size: Annotated[
+        str | None,
+        typer.Option("--max-size", help="Keep the most recently used indexes within this size (e.g. 500MB, 2GB)."),
+    ] = None,
+    older_than: Annotated[
+        float | None, typer.Option("--older-than", min=0, help="Delete indexes unused for this many days.")
+    ] = None,
+    *,
+    settings: Settings,
+) -> None:
+    """Delete cached indexes that were not used lately, or beyond a total size."""
+    from synth.retrieve.index import prune as prune_indexes
+
+    if max_size is None and older_than is None:
+        raise SynthError("say what to prune: --max-size SIZE, --older-than DAYS, or both")
+    removed = prune_indexes(settings.home / "indexes", max_bytes=_bytes(max_size) if max_size else None,
+                            older_than_days=older_than)  # fmt: skip
+    freed = sum(e.bytes for e in removed) / 1e6
+    typer.echo(f"pruned {len(removed)} indexes ({freed:.1f} MB) from {settings.home / 'indexes'}")
+
+
+def _bytes(size: str) -> int:
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)b?\s*", size.lower())
+    if m is None:
+        raise SynthError(f"--max-size {size!r} is not a size: write it like 500MB or 2GB")
+    return int(float(m.group(1)) * 1024 ** " kmgt".index(m.group(2) or " "))
 
 
 @index_app.command("clear")

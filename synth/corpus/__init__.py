@@ -117,68 +117,144 @@ def _load(path: Path, fmt: str, name: str, strict: bool) -> Corpus:
             raise CorpusError(f"{name}: not UTF-8 text ({e.reason} at byte {e.start})") from e
         records = {"json": _json, "csv": _csv, "tsv": _csv, "bib": _bib, "ris": ris_records}[fmt](text, name, fmt)
     problems: list[Problem] = []
-    papers: list[Paper] = []
-    index: dict[str, int] = {}  # DOI / normalised title / id -> position in papers
-    duplicates = 0
+    known = _Known(name, strict)
     for location, record in records:
         if isinstance(record, str):  # the reader could not parse this record
             problem = Problem(name, location, record)
         else:
             paper_or_reason = _to_paper(record)
             if isinstance(paper_or_reason, Paper):
-                duplicates += _add(papers, index, paper_or_reason)
+                known.add(paper_or_reason, location)
                 continue
             problem = Problem(name, location, paper_or_reason)
         if strict:
             raise CorpusError(str(problem))
         log.warning("skipped %s", problem)
         problems.append(problem)
+    papers = known.papers
     if not papers:
         detail = f"; first problem: {problems[0]}" if problems else ""
         raise CorpusError(f"{name}: no usable abstracts ({len(problems)} records skipped){detail}")
     if problems:
         log.warning("%s: skipped %d bad records", name, len(problems))
-    return Corpus(papers=papers, source=name, problems=problems, duplicates=duplicates, digest=digest.hexdigest())
+    return Corpus(papers=papers, source=name, problems=problems, duplicates=known.duplicates, digest=digest.hexdigest())
 
 
-def _add(papers: list[Paper], index: dict[str, int], paper: Paper) -> int:
-    """Append a paper, or merge it into the one it duplicates; return 1 if merged."""
-    keys = [f"id:{paper.id}", f"title:{normalise(paper.title)}"]
-    if paper.doi:
-        keys.append(f"doi:{paper.doi.lower()}")
-    seen = next((index[k] for k in keys if k in index), None)
-    if seen is None:
-        index.update(dict.fromkeys(keys, len(papers)))
-        papers.append(paper)
-        return 0
-    first = papers[seen]
-    # The first record wins; later duplicates only fill fields it lacks.
-    filled = {k: v for k, v in paper.model_dump().items() if v and not getattr(first, k)}
-    papers[seen] = first.model_copy(update=filled)
-    index.update(dict.fromkeys(keys, seen))
-    return 1
+class _Known:
+    """The papers read so far, with duplicates merged and different papers that share an id kept apart.
+
+    The same paper twice (same DOI, or same title and no DOI that disagrees) is merged: the first record wins
+    and later ones only fill fields it lacks. A record whose id is taken by a different paper (another title
+    or DOI) is a different paper: it is kept under a new id, with a warning naming both records (`strict`:
+    an error), rather than merged and its authors, year and DOI grafted onto the first.
+    """
+
+    def __init__(self, name: str, strict: bool) -> None:
+        self.name = name
+        self.strict = strict
+        self.papers: list[Paper] = []
+        self.where: list[str] = []  # where each paper was read
+        self.index: dict[str, int] = {}  # "id:" / "doi:" / "title:" keys -> position
+        self.duplicates = 0
+
+    def add(self, paper: Paper, location: str) -> None:
+        title, doi = normalise(paper.title), (paper.doi or "").lower()
+        by_id = self.index.get(f"id:{paper.id}")
+        if by_id is not None and not self._same(self.papers[by_id], title, doi):
+            paper = self._renamed(paper, by_id, location)
+        seen = self.index.get(f"doi:{doi}") if doi else None
+        if seen is None:
+            candidate = self.index.get(f"title:{title}")
+            if candidate is not None and self._same(self.papers[candidate], title, doi):
+                seen = candidate
+        if seen is None and by_id is not None and self.papers[by_id].id == paper.id:
+            seen = by_id
+        if seen is None:
+            self.index.update(dict.fromkeys(self._keys(paper), len(self.papers)))
+            self.papers.append(paper)
+            self.where.append(location)
+            return
+        first = self.papers[seen]
+        filled = {k: v for k, v in paper.model_dump().items() if v and not getattr(first, k) and k != "id"}
+        self.papers[seen] = first.model_copy(update=filled)
+        self.index.update(dict.fromkeys(self._keys(paper), seen))
+        self.duplicates += 1
+
+    @staticmethod
+    def _same(other: Paper, title: str, doi: str) -> bool:
+        other_doi = (other.doi or "").lower()
+        if doi and other_doi:
+            return doi == other_doi
+        return normalise(other.title) == title
+
+    @staticmethod
+    def _keys(paper: Paper) -> list[str]:
+        keys = [f"id:{paper.id}", f"title:{normalise(paper.title)}"]
+        return [*keys, f"doi:{paper.doi.lower()}"] if paper.doi else keys
+
+    def _renamed(self, paper: Paper, first: int, location: str) -> Paper:
+        taken = self.papers[first]
+        message = (
+            f"{self.name}:{location.removeprefix('line ')}: id {paper.id!r} is already used by a different paper "
+            f"({self.where[first]}: {taken.title[:60]!r})"
+        )
+        if self.strict:
+            raise CorpusError(message)
+        n = 2
+        while f"id:{paper.id}-{n}" in self.index:
+            n += 1
+        log.warning("%s; this one is kept as %r", message, f"{paper.id}-{n}")
+        return paper.model_copy(update={"id": f"{paper.id}-{n}"})
 
 
 Record = tuple[str, "dict[str, Any] | str"]
 
 
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+def _raw_lines(path: Path, digest: Any, chunk: int = 1 << 20) -> Iterator[bytes]:
+    """The lines of a file, whatever its line endings (\\n, \\r\\n or a lone \\r); `digest` sees every byte."""
+    with path.open("rb") as f:
+        pending = b""
+        while block := f.read(chunk):
+            digest.update(block)
+            pending += block
+            # A final \r may be the first half of a \r\n cut by the block: it waits for the next block.
+            held = pending.endswith(b"\r")
+            parts = _LINE_END.split(pending[:-1] if held else pending)
+            pending = parts.pop() + (b"\r" if held else b"")  # the last part may be cut too
+            yield from parts
+        if pending.rstrip(b"\r"):
+            yield pending.rstrip(b"\r")
+
+
+def _loads(text: str) -> tuple[Any, str | None]:
+    """A JSON value, or the reason it cannot be read, in words (json raises three kinds of error)."""
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as e:
+        return None, f"invalid JSON ({e.msg} at column {e.colno})"
+    except RecursionError:
+        return None, "JSON nested too deeply to read"
+    except ValueError as e:  # a number too long to convert ("Exceeds the limit (4300 digits)")
+        return None, f"invalid JSON ({str(e).split(';')[0][:80]})"
+
+
 def _jsonl_lines(path: Path, name: str, digest: Any) -> Iterator[Record]:
     """Records of a JSONL file, read one line at a time; `digest` is fed every byte as it is read."""
-    with path.open("rb") as f:
-        for n, raw in enumerate(f, 1):
-            digest.update(raw)
-            try:
-                line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
-            except UnicodeDecodeError as e:
-                raise CorpusError(f"{name}:{n}: not UTF-8 text ({e.reason} at byte {e.start})") from e
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                yield f"line {n}", f"invalid JSON ({e.msg} at column {e.colno})"
-                continue
-            yield f"line {n}", obj if isinstance(obj, dict) else f"expected a JSON object, got {type(obj).__name__}"
+    for n, raw in enumerate(_raw_lines(path, digest), 1):
+        try:
+            line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
+        except UnicodeDecodeError as e:
+            raise CorpusError(f"{name}:{n}: not UTF-8 text ({e.reason} at byte {e.start})") from e
+        if not line.strip():
+            continue
+        obj, reason = _loads(line)
+        if reason is not None:
+            yield f"line {n}", reason
+            continue
+        yield f"line {n}", obj if isinstance(obj, dict) else f"expected a JSON object, got {type(obj).__name__}"
 
 
 def _json(text: str, name: str, fmt: str) -> Iterator[Record]:
@@ -186,6 +262,9 @@ def _json(text: str, name: str, fmt: str) -> Iterator[Record]:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise CorpusError(f"{name}:{e.lineno}: invalid JSON ({e.msg})") from e
+    except (RecursionError, ValueError):
+        reason = _loads(text)[1] if len(text) < 10_000_000 else "invalid JSON"
+        raise CorpusError(f"{name}: {reason}") from None
     if isinstance(data, dict) and isinstance(data.get("papers"), list):
         data = data["papers"]
     if not isinstance(data, list):

@@ -19,11 +19,12 @@ from synth.corpus import Corpus
 from synth.errors import RetrievalError
 from synth.files import write_folder
 from synth.models import Hit
+from synth.retrieve.checksums import record, verify
 from synth.text import terms
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 1
+INDEX_FORMAT = 3
 """Bumped whenever tokenisation or the file layout changes, so old caches are rebuilt."""
 
 
@@ -85,8 +86,11 @@ class BM25Index:
             for name in ("data", "indices", "indptr"):
                 np.save(tmp / f"{name}.npy", getattr(self, name))
             (tmp / "vocab.json").write_text(json.dumps(self.vocab), encoding="utf-8")
+            sums = record(tmp, [*(f"{n}.npy" for n in ("data", "indices", "indptr")), "vocab.json"])
             # meta.json last: its presence marks a complete index.
-            (tmp / "meta.json").write_text(json.dumps({**meta, "num_docs": self.num_docs}), encoding="utf-8")
+            (tmp / "meta.json").write_text(
+                json.dumps({**meta, "num_docs": self.num_docs, "sha256": sums}), encoding="utf-8"
+            )
 
         write_folder(folder, fill)
 
@@ -98,19 +102,38 @@ class BM25Index:
             return None
         try:
             saved = json.loads(meta_file.read_text(encoding="utf-8"))
-            if any(saved.get(k) != v for k, v in meta.items()):
+            if not isinstance(saved, dict) or any(saved.get(k) != v for k, v in meta.items()):
                 log.info("index at %s is stale; rebuilding", folder)
+                return None
+            if problem := verify(folder, saved.get("sha256")):
+                log.warning("index at %s failed verification (%s); rebuilding", folder, problem)
                 return None
             arrays = {n: np.load(folder / f"{n}.npy", allow_pickle=False) for n in ("data", "indices", "indptr")}
             vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
             index = cls(**arrays, vocab=vocab, num_docs=int(saved["num_docs"]))
-        except (OSError, ValueError, KeyError, TypeError) as e:
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as e:
             log.warning("index at %s is unreadable (%s); rebuilding", folder, e)
             return None
-        if index.indptr[-1] != len(index.data) or len(index.indices) != len(index.data):
-            log.warning("index at %s is inconsistent; rebuilding", folder)
+        if problem := index.problem():
+            log.warning("index at %s is inconsistent (%s); rebuilding", folder, problem)
             return None
         return index
+
+    def problem(self) -> str | None:
+        """What is structurally wrong with the arrays, if anything (a checksum cannot catch a bad build)."""
+        if self.indptr.ndim != 1 or self.indices.ndim != 1 or self.data.ndim != 1 or len(self.indptr) == 0:
+            return "arrays of the wrong shape"
+        if self.indptr[-1] != len(self.data) or len(self.indices) != len(self.data):
+            return "postings and offsets disagree"
+        if len(self.indptr) > 1 and (np.diff(self.indptr) < 0).any():
+            return "offsets go backwards"
+        if len(self.indices) and (self.indices.min() < 0 or self.indices.max() >= self.num_docs):
+            return "a posting names a document that does not exist"
+        if not np.isfinite(self.data).all():
+            return "scores that are not numbers"
+        if any(not isinstance(t, int) or t < 0 or t + 1 > len(self.indptr) for t in self.vocab.values()):
+            return "a term points outside the postings"
+        return None
 
 
 class BM25Retriever:

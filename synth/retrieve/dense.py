@@ -27,6 +27,7 @@ from synth.files import write_folder
 from synth.models import Hit
 from synth.progress import task
 from synth.retrieve.bm25 import top_k
+from synth.retrieve.checksums import record, verify
 from synth.retrieve.minilm import MiniLM
 from synth.retrieve.onnx_encoder import OnnxEncoder, read_meta, runtime_available
 
@@ -238,14 +239,23 @@ class _Store:
 
     def load(self) -> dict[str, np.ndarray]:
         try:
+            sums = json.loads((self.folder / "sha256.json").read_text(encoding="utf-8"))
+            if problem := verify(self.folder, sums):
+                log.warning("embedding store %s failed verification (%s); recomputing", self.folder, problem)
+                return {}
             keys = json.loads((self.folder / "keys.json").read_text(encoding="utf-8"))
             vectors = np.load(self.folder / "vectors.npy", allow_pickle=False)
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, RecursionError) as e:
             log.warning("embedding store %s is unreadable (%s); recomputing", self.folder, e)
             return {}
-        if len(keys) != len(vectors):
+        if (
+            not isinstance(keys, list)
+            or vectors.ndim != 2
+            or len(keys) != len(vectors)
+            or not np.isfinite(vectors).all()
+        ):
             log.warning("embedding store %s is inconsistent; recomputing", self.folder)
             return {}
         return dict(zip(keys, vectors, strict=True))
@@ -256,11 +266,13 @@ class _Store:
             stored = set(json.loads((self.folder / "keys.json").read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError):
             return False
-        return (self.folder / "vectors.npy").is_file() and stored.issuperset(keys)
+        checked = (self.folder / "vectors.npy").is_file() and (self.folder / "sha256.json").is_file()
+        return checked and stored.issuperset(keys)
 
     def save(self, known: dict[str, np.ndarray]) -> None:
         def fill(tmp: Path) -> None:
             (tmp / "keys.json").write_text(json.dumps(list(known)), encoding="utf-8")
             np.save(tmp / "vectors.npy", np.stack(list(known.values())).astype(np.float32))
+            (tmp / "sha256.json").write_text(json.dumps(record(tmp, ["keys.json", "vectors.npy"])), encoding="utf-8")
 
         write_folder(self.folder, fill)  # a killed run leaves the previous store in place
