@@ -17,11 +17,42 @@ from synth.errors import SettingsError
 
 # The tags that frame data in the templates; data must not be able to open or close one.
 _FRAME_TAG = re.compile(r"<\s*/?\s*(query|source|claim)\b", re.IGNORECASE)
+# Characters that render as nothing: they can split a tag so that a pattern misses it while a model reads it.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+# Brackets that look like < and >, and letters of other scripts that look like Latin ones.
+_ANGLES = str.maketrans(
+    {"\uff1c": "<", "\ufe64": "<", "\u3008": "<", "\u2329": "<", "\u27e8": "<",
+     "\uff1e": ">", "\ufe65": ">", "\u3009": ">", "\u232a": ">", "\u27e9": ">", "\uff0f": "/"}
+)  # fmt: skip
+_LOOKALIKES = str.maketrans(
+    "аеорсуіјѕһԛхАВЕКМНОРСТХѕαοτυνρκεΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcyijshqxABEKMHOPCTXsaotuvpkeABEZHIKMNOPTYX",
+)
+# Chat-template control tokens of common model families: in data they could end a turn or start one.
+_CONTROL_TOKEN = re.compile(
+    r"<\|[^|<>\n]{1,40}\|>|<\s*/?\s*(?:s|start_of_turn|end_of_turn|bos|eos|unk|pad)\s*>|\[/?INST\]|<<\s*/?\s*SYS\s*>>",
+    re.IGNORECASE,
+)
 
 
 def as_data(value: object) -> str:
-    """The `data` filter: untrusted text with any framing tag defused ("</source>" -> "‹/source>")."""
-    return _FRAME_TAG.sub(lambda m: "‹" + m.group()[1:], str(value))
+    """The `data` filter: untrusted text that cannot open or close a frame tag or a chat turn.
+
+    Framing tags are defused ("</source>" -> "‹/source>"), also when written with invisible characters,
+    fullwidth brackets or look-alike letters of other scripts; chat control tokens ("<|im_start|>",
+    "[INST]", "<start_of_turn>") lose their brackets.
+    """
+    text = _INVISIBLE.sub("", str(value))
+    text = _CONTROL_TOKEN.sub(lambda m: "‹" + m.group()[1:-1] + "›", text)
+    # Find tags on a folded copy (same length: every fold maps one character to one), defuse them in the text.
+    folded = text.translate(_ANGLES).translate(_LOOKALIKES)
+    spans = [m.start() for m in _FRAME_TAG.finditer(folded)]
+    if not spans:
+        return text
+    chars = list(text)
+    for start in spans:
+        chars[start] = "‹"
+    return "".join(chars)
 
 
 def package_prompts_dir() -> Path:
