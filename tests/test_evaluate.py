@@ -292,3 +292,64 @@ def test_import_deepscholar_layout(tmp_path: Path) -> None:
     run = evaluate(out, Settings.load(drafter="extractive"), out=tmp_path / "run")
     assert run.records[0]["ok"], run.records[0].get("error")
     assert run.records[0]["metrics"]["recall_at_k"] == 1.0
+
+
+def test_limit_runs_the_first_queries_and_a_larger_limit_resumes_them(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    first = evaluate(SAMPLE, Settings.load(drafter="extractive"), out=out, limit=2)
+    assert [r["query_id"] for r in first.records] == ["s1", "s2"]
+    more = evaluate(SAMPLE, Settings.load(drafter="extractive"), out=out, limit=4)
+    assert [r["query_id"] for r in more.records] == ["s1", "s2", "s3", "s4"] and len(read_records(out)) == 4
+
+
+def test_a_second_run_on_the_same_folder_is_refused_while_the_first_holds_it(tmp_path: Path) -> None:
+    from filelock import FileLock
+
+    out = tmp_path / "run"
+    out.mkdir()
+    with FileLock(str(out / ".lock")), pytest.raises(SynthError, match="another synth eval run is writing to"):
+        evaluate(SAMPLE, Settings.load(drafter="extractive"), out=out)
+    assert not (out / RECORDS).exists()
+
+
+def test_an_edited_template_refuses_to_resume_without_force(tmp_path: Path) -> None:
+    from synth.templates import package_prompts_dir
+
+    mine = tmp_path / "prompts"
+    mine.mkdir()
+    (mine / "write.j2").write_text((package_prompts_dir() / "write.j2").read_text())
+    settings = Settings.load(drafter="extractive", prompts=mine)
+    out = tmp_path / "run"
+    evaluate(SAMPLE, settings, out=out, limit=1)
+    (mine / "write.j2").write_text((package_prompts_dir() / "write.j2").read_text() + "\nBe brief.")
+    with pytest.raises(SettingsError, match="made with other prompt_hashes"):
+        evaluate(SAMPLE, settings, out=out, limit=1)
+    assert evaluate(SAMPLE, settings, out=out, limit=1, force=True).records
+
+
+def test_each_querys_date_cutoff_is_applied(tmp_path: Path) -> None:
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    corpus = [
+        {
+            "id": "old",
+            "title": "Graph learning, old",
+            "abstract": "Graph neural networks learn on graphs.",
+            "date": "2019-01-01",
+        },
+        {
+            "id": "new",
+            "title": "Graph learning, new",
+            "abstract": "Graph neural networks learn on graphs at scale.",
+            "date": "2024-06-01",
+        },
+    ]
+    (suite / "corpus.jsonl").write_text("\n".join(json.dumps(p) for p in corpus) + "\n")
+    queries = [
+        {"id": "a", "query": "graph neural networks", "date": "2020-01"},
+        {"id": "b", "query": "graph neural networks"},
+    ]
+    (suite / "queries.jsonl").write_text("\n".join(json.dumps(q) for q in queries) + "\n")
+    run = evaluate(suite, Settings.load(drafter="extractive", k=5), out=tmp_path / "run")
+    hits = {r["query_id"]: {h["paper"]["id"] for h in r["section"]["hits"]} for r in run.records}
+    assert hits == {"a": {"old"}, "b": {"old", "new"}}

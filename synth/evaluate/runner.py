@@ -89,8 +89,10 @@ def evaluate(
     timeout: float | None = None,
     synthesizer: Synthesizer | None = None,
     on_record: Callable[[dict[str, Any]], None] | None = None,
+    limit: int | None = None,
 ) -> Run:
-    """Draft and check every query of `suite`, appending a record per query to `out`/records.jsonl.
+    """Draft and check every query of `suite` (the first `limit` of them), appending a record per query to
+    `out`/records.jsonl.
 
     Queries with a successful record of this run's fingerprint are not run again (failed ones are). Running
     with another fingerprint into the same folder is refused unless `force`, which starts the run over. A
@@ -100,6 +102,8 @@ def evaluate(
     from filelock import FileLock, Timeout
 
     suite = suite if isinstance(suite, Suite) else Suite.load(suite)
+    if limit is not None:
+        suite = Suite(path=suite.path, queries=suite.queries[:limit], corpus=suite.corpus)
     settings = settings or Settings.load()
     if synthesizer is None:
         synthesizer = Synthesizer(settings=settings.updated(corpus=suite.corpus))
