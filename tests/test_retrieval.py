@@ -64,7 +64,7 @@ def test_stale_or_corrupt_index_is_rebuilt(corpus, tmp_path: Path, caplog) -> No
 
     (folder / "data.npy").write_bytes(b"garbage")
     hits = BM25Retriever(corpus, cache_dir=tmp_path).search("question answering", 1)
-    assert hits and "unreadable" in caplog.text
+    assert hits and "failed verification" in caplog.text
 
 
 def test_unwritable_cache_does_not_stop_retrieval(corpus, tmp_path: Path) -> None:

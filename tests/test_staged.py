@@ -19,7 +19,7 @@ QUERY = "program synthesis from input-output examples with neural search and ret
 
 def stage(messages) -> str:
     prompt = next(m["content"] for m in messages if m["role"] == "user")  # the stage's own prompt, also on a retry
-    for name, marker in (("filter", "Rate how useful"), ("evidence", "write one or two claims"),
+    for name, marker in (("filter", "Would the related-work section"), ("evidence", "Write one or two claims"),
                          ("outline", "Group them into"), ("write", "Write one paragraph")):  # fmt: skip
         if marker in prompt:
             return name
@@ -27,11 +27,13 @@ def stage(messages) -> str:
 
 
 def numbered(messages) -> dict[int, str]:
-    """The sources a stage prompt shows: n -> title."""
+    """The sources a stage prompt shows: n -> title (a lone source is number 1)."""
     prompt = next(m["content"] for m in messages if m["role"] == "user")
-    return {int(n): t for n, t in re.findall(r'<source n="(\d+)">\nTitle: ([^\n]+)', prompt)} or {
-        int(n): t for n, t in re.findall(r"^(\d+)\. ([^:\n]+):", prompt, flags=re.M)
-    }
+    return (
+        {int(n): t for n, t in re.findall(r'<source n="(\d+)">\nTitle: ([^\n]+)', prompt)}
+        or {int(n): t for n, t in re.findall(r"^(\d+)\. ([^:\n]+):", prompt, flags=re.M)}
+        or dict(enumerate(re.findall(r"<source>\nTitle: ([^\n]+)", prompt), 1))
+    )
 
 
 class Model:
@@ -50,17 +52,13 @@ class Model:
             return "I would rather not."
         shown = numbered(messages)
         if name == "filter":
-            ratings = [
-                {"n": n, "relevance": 3 if "Program" in t or "Programming" in t else 0} for n, t in shown.items()
-            ]
-            return json.dumps({"ratings": ratings})
+            (title,) = shown.values()
+            return json.dumps({"cite": 1 if "Program" in title else 0})
         if name == "evidence":
-            cards = []
-            for n, title in shown.items():
-                first = self.by_title[title].abstract.split(". ")[0]
-                quote = "Programs were discovered on Mars in 1850" if self.fake_quote else first
-                cards.append({"n": n, "claims": [{"claim": f"The paper studies: {first}", "quote": quote}]})
-            return json.dumps({"cards": cards})
+            (title,) = shown.values()
+            first = self.by_title[title].abstract.split(". ")[0]
+            quote = "Programs were discovered on Mars in 1850" if self.fake_quote else first
+            return json.dumps({"claims": [{"claim": f"It studies: {first}", "quote": quote}]})
         if name == "outline":
             return json.dumps(
                 {"themes": [{"name": "Searching for programs", "papers": list(shown), "relation": "It searches too."}]}
@@ -101,7 +99,7 @@ def test_each_stage_does_its_part(corpus) -> None:
     retrieved = {h.paper.id for h in section.hits}
     assert {"ret1", "synth1"} <= retrieved
     assert {lo.id for lo in section.left_out} == {pid for pid in retrieved if not pid.startswith("synth")}
-    assert all("rated 0/3" in lo.reason for lo in section.left_out)
+    assert all(lo.reason == "judged not relevant by the model" for lo in section.left_out)
     assert section.paragraphs[0].theme == "Searching for programs"
     about = [s for s in section.sentences if s.about_query]
     assert len(about) == 1 and about[0].citations == [] and about[0].text.startswith("Unlike these works")
@@ -111,6 +109,9 @@ def test_each_stage_does_its_part(corpus) -> None:
     assert any(c.kind == "sentence dropped" and c.before == "A source outside the theme." for c in section.changes)
     assert {"filter_s", "evidence_s", "outline_s", "write_s", "verify_s"} <= set(section.timings)
     assert {"filter", "evidence", "outline", "write"} <= set(section.usage.stages)
+    # sentences the model copied as their source wrote them ("We propose ...") are attributed
+    assert not any(re.match(r"(We|Our|This paper|In this paper)\b", s.text) for s in section.sentences)
+    assert any(s.text.startswith("Lovelace et al. propose") for s in section.sentences)
     # every stage prompt opens the same way, so a local server can reuse its cached prefix
     openings = {call[-1]["content"].split("</query>")[0] for call in llm.calls}
     assert len(openings) == 1
@@ -120,9 +121,13 @@ def test_each_stage_does_its_part(corpus) -> None:
 def test_a_stage_that_fails_twice_falls_back_and_the_draft_goes_on(corpus, broken: str) -> None:
     model = Model(corpus, broken={broken})
     section, _ = draft(corpus, model)
-    assert section.sentences and any(
-        i.startswith(f"{broken}: the model's reply was invalid twice") for i in section.issues
-    )
+    expected = {
+        "filter": "filter: the model gave no usable answer for",
+        "evidence": "evidence: ",
+        "outline": "outline: the model's reply was invalid twice",
+        "write": "write: the model's reply was invalid twice",
+    }[broken]
+    assert section.sentences and any(i.startswith(expected) for i in section.issues), section.issues
     assert model.seen.count(broken) >= 2  # asked once more with the error before falling back
     assert all(pid in {h.paper.id for h in section.hits} for s in section.sentences for pid in s.citations)
 
@@ -146,6 +151,8 @@ def test_a_model_error_in_a_stage_falls_back_but_a_fatal_one_stops(corpus) -> No
     answers = Model(corpus)
     flaky = FakeLLM(LLMServerError("server error"), *[answers] * 30)
     section = Synthesizer(corpus=corpus, llm=flaky, k=4, pool=8).draft(QUERY)
-    assert section.sentences and any(i.startswith("filter: the model failed") for i in section.issues)
+    assert section.sentences and any(
+        i.startswith("filter: the model gave no usable answer for 1 of") for i in section.issues
+    )
     with pytest.raises(LLMRejected):
         Synthesizer(corpus=corpus, llm=FakeLLM(LLMRejected("HTTP 401", fatal=True)), k=4, pool=8).draft(QUERY)

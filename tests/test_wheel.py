@@ -100,7 +100,7 @@ def test_offline_draft_and_check_from_the_wheel(installed: Path, tmp_path: Path)
 def test_llm_draft_from_the_wheel_uses_the_shipped_templates(installed: Path, tmp_path: Path) -> None:
     with FakeOpenAI(Answer(content=json.dumps(DRAFT_REPLY))) as server:
         drafted = run(installed, "synth", "draft", "program synthesis from examples", "--model", "openai/local",
-                      "--api-base", server.base, "--format", "json", cwd=tmp_path)  # fmt: skip
+                      "--api-base", server.base, "--pipeline", "one-shot", "--no-verify", "--format", "json", cwd=tmp_path)  # fmt: skip
     assert drafted.returncode == 0, drafted.stderr
     prompt = "\n".join(m["content"] for m in server.requests[0]["messages"])
     assert '<source n="1">' in prompt and "Reply with only a JSON object" in prompt  # draft.j2 rendered

@@ -1,9 +1,9 @@
 """Stage (c) of staged drafting: evidence cards, each claim backed by a quote that code finds in the abstract.
 
-`prompts/evidence.j2` asks, for a few papers at a time, for one or two claims relevant to the paper being
-written, each with a quote. A quote must be in the abstract: verbatim (ignoring case and spacing), or close
+`prompts/evidence.j2` asks, one paper per call (a small model answers a batch for its first paper only), for
+one or two claims relevant to the paper being written, each with a quote. A quote must be in the abstract: verbatim (ignoring case and spacing), or close
 enough to one of its sentences (rapidfuzz), which then replaces it. A claim whose quote is nowhere is dropped.
-A paper left with no claim, or whose batch failed, gets its most query-relevant abstract sentences instead.
+A paper left with no claim, or whose reply failed, gets its most query-relevant abstract sentences instead.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from synth.models import Paper
 from synth.templates import Prompts
 from synth.text import split_sentences, terms
 
-BATCH = 3
 MATCH = 88  # rapidfuzz partial ratio (0-100) a paraphrased quote needs to be taken as that abstract sentence
 OUTPUT_EXAMPLE = json.dumps(
     {
@@ -40,15 +39,10 @@ class ReplyClaim(BaseModel):
     quote: str = ""
 
 
-class ReplyCard(BaseModel):
-    n: int
-    claims: list[ReplyClaim] = Field(default_factory=list)
-
-
-class Cards(BaseModel):
+class Claims(BaseModel):
     """The reply `prompts/evidence.j2` asks for."""
 
-    cards: list[ReplyCard]
+    claims: list[ReplyClaim] = Field(default_factory=list)
 
 
 @dataclass
@@ -94,35 +88,28 @@ def offline_card(paper: Paper, query: str, count: int = 2) -> Card:
 async def cards(
     llm: LLM, prompts: Prompts, system: list[Message], query: str, papers: list[Paper], *, concurrency: int = 1
 ) -> tuple[list[Card], list[str]]:
-    """One card per paper, in the given order, and notes on batches that fell back."""
+    """One card per paper, in the given order, and notes on papers whose claims came from the abstract."""
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(batch: list[Paper]) -> tuple[list[Card], str | None]:
-        sources = [
-            {"n": n, "title": p.title, "abstract": strip_citation_markers(p.abstract)} for n, p in enumerate(batch, 1)
-        ]
-        prompt = prompts.render("evidence", query=query, sources=sources, output_example=OUTPUT_EXAMPLE)
+    async def one(paper: Paper) -> Card:
+        source = {"title": paper.title, "abstract": strip_citation_markers(paper.abstract)}
+        prompt = prompts.render("evidence", query=query, source=source, output_example=OUTPUT_EXAMPLE)
         async with gate:
-            reply, note = await ask(llm, [*system, {"role": "user", "content": prompt}], Cards, stage="evidence",
-                                    max_tokens=120 + 170 * len(batch))  # fmt: skip
-        by_n = {c.n: c for c in reply.cards} if reply is not None else {}
-        out = []
-        for n, paper in enumerate(batch, 1):
-            claims = []
-            for c in by_n[n].claims[:2] if n in by_n else []:
-                quote = verify_quote(c.quote, paper.abstract)
-                if quote is not None:
-                    claims.append(Claim(" ".join(c.claim.split()), quote))
-            out.append(Card(paper, claims) if claims else offline_card(paper, query))
-        return out, note
+            reply, _ = await ask(
+                llm, [*system, {"role": "user", "content": prompt}], Claims, stage="evidence", max_tokens=300
+            )
+        claims = []
+        for c in reply.claims[:2] if reply is not None else []:
+            quote = verify_quote(c.quote, paper.abstract)
+            if quote is not None:
+                claims.append(Claim(" ".join(c.claim.split()), quote))
+        return Card(paper, claims) if claims else offline_card(paper, query)
 
-    batches = [papers[i : i + BATCH] for i in range(0, len(papers), BATCH)]
-    results = await asyncio.gather(*(one(b) for b in batches))
-    notes = [note for _, note in results if note]
-    made = [card for found, _ in results for card in found]
+    made = list(await asyncio.gather(*(one(p) for p in papers)))
     unverified = sum(not c.from_model for c in made)
-    if unverified and not notes:
-        notes.append(
-            f"evidence: {unverified} of {len(made)} papers had no verified quote from the model; used their abstracts"
-        )
+    notes = (
+        [f"evidence: {unverified} of {len(made)} papers had no verified quote from the model; used their abstracts"]
+        if unverified
+        else []
+    )
     return made, notes

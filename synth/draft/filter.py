@@ -1,9 +1,11 @@
-"""Stage (b) of staged drafting: the model rates the candidates' relevance in batches; the best k are kept.
+"""Stage (b) of staged drafting: the model decides, paper by paper, which candidates the section should cite.
 
-`prompts/filter.j2` shows a batch of candidates (title and the start of the abstract) and asks for one 0-3
-rating each. Papers rated 2 or 3 are kept, best rated first and by retrieval rank within a rating, up to k;
-when fewer than `min_keep` are, the best rated 1 fill in. A batch whose reply fails twice is rated from
-retrieval instead (the extractive drafter's relevance bar). The draft cites what is relevant, not k papers by quota.
+`prompts/filter.j2` shows one candidate (title and the start of its abstract) and asks a yes-or-no question:
+small models answer one short question far better than they rate a batch (a 1.5B model gave eight
+candidates the same pattern of ratings in every batch, whatever they were). Candidates it accepts are kept in
+retrieval order, up to k; when fewer than `min_keep` are, the best-ranked others fill in. A candidate whose
+reply fails twice is decided by retrieval instead (the extractive drafter's relevance bar). The draft cites
+what is relevant, not k papers by quota.
 """
 
 from __future__ import annotations
@@ -21,19 +23,13 @@ from synth.models import Hit, LeftOut
 from synth.templates import Prompts
 from synth.text import split_sentences
 
-BATCH = 8
-OUTPUT_EXAMPLE = json.dumps({"ratings": [{"n": 1, "relevance": 3}, {"n": 2, "relevance": 0}]})
+OUTPUT_EXAMPLE = json.dumps({"cite": 1})
 
 
-class Rating(BaseModel):
-    n: int
-    relevance: int = Field(ge=0, le=3)
-
-
-class Ratings(BaseModel):
+class Vote(BaseModel):
     """The reply `prompts/filter.j2` asks for."""
 
-    ratings: list[Rating]
+    cite: int = Field(ge=0, le=1)
 
 
 @dataclass
@@ -45,58 +41,46 @@ class Filtered:
     notes: list[str]
 
 
-def _shown(hit: Hit, n: int) -> dict[str, object]:
-    opening = " ".join(split_sentences(hit.paper.abstract)[:3])
-    return {"n": n, "title": hit.paper.title, "abstract": opening}
+def _shown(hit: Hit) -> dict[str, object]:
+    return {"title": hit.paper.title, "abstract": " ".join(split_sentences(hit.paper.abstract)[:3])}
 
 
-def _offline(batch: list[Hit], best: float) -> dict[str, int]:
-    return {h.paper.id: 2 if best and h.score >= MIN_RELATIVE_SCORE * best else 1 for h in batch}
-
-
-async def rate(
+async def vote(
     llm: LLM, prompts: Prompts, system: list[Message], query: str, hits: list[Hit], *, concurrency: int = 1
-) -> tuple[dict[str, int], list[str]]:
-    """A 0-3 rating per hit id, from the model in batches (from retrieval where a batch fails), and notes."""
+) -> tuple[dict[str, bool], list[str]]:
+    """Whether each hit should be cited: the model's answer, else retrieval's bar; and notes on fallbacks."""
     best = max((h.score for h in hits), default=0.0)
     gate = asyncio.Semaphore(concurrency)
 
-    async def one(batch: list[Hit]) -> tuple[dict[str, int], str | None]:
-        sources = [_shown(h, n) for n, h in enumerate(batch, 1)]
-        prompt = prompts.render("filter", query=query, sources=sources, output_example=OUTPUT_EXAMPLE)
+    async def one(hit: Hit) -> tuple[bool, bool]:
+        prompt = prompts.render("filter", query=query, source=_shown(hit), output_example=OUTPUT_EXAMPLE)
         async with gate:
-            reply, note = await ask(llm, [*system, {"role": "user", "content": prompt}], Ratings, stage="filter",
-                                    max_tokens=40 + 16 * len(batch))  # fmt: skip
-        ratings = _offline(batch, best)
-        if reply is not None:
-            given = {r.n: r.relevance for r in reply.ratings if 1 <= r.n <= len(batch)}
-            if len(given) < len(batch) // 2:  # the model lost count: trust retrieval for this batch
-                note = "filter: the model rated too few candidates in a batch; used retrieval there"
-            else:
-                ratings.update({batch[n - 1].paper.id: r for n, r in given.items()})
-        return ratings, note
+            reply, _ = await ask(
+                llm, [*system, {"role": "user", "content": prompt}], Vote, stage="filter", max_tokens=16
+            )
+        if reply is None:
+            return bool(best) and hit.score >= MIN_RELATIVE_SCORE * best, True
+        return reply.cite == 1, False
 
-    batches = [hits[i : i + BATCH] for i in range(0, len(hits), BATCH)]
-    results = await asyncio.gather(*(one(b) for b in batches))
-    ratings: dict[str, int] = {}
-    notes = []
-    for found, note in results:
-        ratings.update(found)
-        if note:
-            notes.append(note)
-    return ratings, notes
+    results = await asyncio.gather(*(one(h) for h in hits))
+    fell_back = sum(failed for _, failed in results)
+    notes = (
+        [f"filter: the model gave no usable answer for {fell_back} of {len(hits)} candidates; used retrieval there"]
+        if fell_back
+        else []
+    )
+    return {h.paper.id: keep for h, (keep, _) in zip(hits, results, strict=True)}, notes
 
 
-def select(hits: list[Hit], ratings: dict[str, int], k: int, min_keep: int) -> tuple[list[Hit], list[LeftOut]]:
-    """Rated 2-3 first (best rated, then by retrieval rank), up to k; rated 1 fill up to `min_keep`."""
-    order = sorted(hits, key=lambda h: (-ratings.get(h.paper.id, 0), h.rank))
-    kept = [h for h in order if ratings.get(h.paper.id, 0) >= 2][:k]
+def select(hits: list[Hit], votes: dict[str, bool], k: int, min_keep: int) -> tuple[list[Hit], list[LeftOut]]:
+    """Accepted hits in retrieval order up to k; when fewer than `min_keep`, the best-ranked others fill in."""
+    kept = [h for h in hits if votes.get(h.paper.id)][:k]
     if len(kept) < min_keep:
-        kept += [h for h in order if ratings.get(h.paper.id, 0) == 1][: min_keep - len(kept)]
+        kept += [h for h in hits if not votes.get(h.paper.id)][: min_keep - len(kept)]
     chosen = {h.paper.id for h in kept}
     left_out = [
         LeftOut(id=h.paper.id, title=h.paper.title, score=h.score,
-                reason=f"rated {ratings.get(h.paper.id, 0)}/3 for relevance" + ("" if ratings.get(h.paper.id, 0) < 2 else f"; only the best {k} are cited"))
+                reason="judged not relevant by the model" if not votes.get(h.paper.id) else f"only the best {k} are cited")
         for h in hits if h.paper.id not in chosen
     ]  # fmt: skip
-    return sorted(kept, key=lambda h: (-ratings.get(h.paper.id, 0), h.rank)), left_out
+    return sorted(kept, key=lambda h: h.rank), left_out

@@ -1,8 +1,8 @@
 """Staged LLM drafting, built for weak models: small JSON replies, batches, and an offline way for every stage.
 
 (a) the candidate pool comes from retrieval (`pool` papers, with LLM query expansion when asked for);
-(b) `filter`: the model rates relevance in batches, at most k papers are kept;
-(c) `evidence`: claims per paper, each with a quote that code finds in the abstract;
+(b) `filter`: the model decides paper by paper which candidates to cite, at most k;
+(c) `evidence`: claims per paper (one paper per call), each with a quote code finds in the abstract;
 (d) `outline`: named themes, their papers, how each relates to the paper being written;
 (e) `write`: one paragraph per theme from its cards, citing only that theme's papers;
 (f) verify and repair follows in the Synthesizer, for every drafter.
@@ -15,7 +15,7 @@ import asyncio
 import time
 
 from synth.draft.evidence import cards
-from synth.draft.filter import rate, select
+from synth.draft.filter import select, vote
 from synth.draft.outline import outline
 from synth.draft.write import write
 from synth.llm.base import LLM, Message, run_sync
@@ -55,8 +55,9 @@ class StagedDrafter:
         timings: dict[str, float] = {}
 
         start = time.perf_counter()
-        ratings, notes = await rate(self.llm, self.prompts, system, query, hits, concurrency=self.concurrency)
-        kept, left_out = select(hits, ratings, self.k, min_keep=min(len(hits), max(4, self.k // 2)))
+        votes, notes = await vote(self.llm, self.prompts, system, query, hits, concurrency=self.concurrency)
+        # A floor of three: a model that turns every candidate down still leaves a section to verify.
+        kept, left_out = select(hits, votes, self.k, min_keep=min(len(hits), 3))
         issues += notes
         timings["filter_s"] = time.perf_counter() - start
 

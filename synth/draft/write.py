@@ -8,6 +8,7 @@ fails twice is written offline, from its cards' quotes with attribution (the ext
 from __future__ import annotations
 
 import json
+import re
 
 from pydantic import BaseModel, Field
 
@@ -19,6 +20,7 @@ from synth.draft.reply import ReplySentence, citations
 from synth.llm.base import LLM, Message
 from synth.models import Paragraph, Sentence
 from synth.templates import Prompts
+from synth.text import normalise
 
 OUTPUT_EXAMPLE = json.dumps(
     {
@@ -53,6 +55,27 @@ def offline(theme: Theme) -> Paragraph:
     return Paragraph(sentences=sentences, theme=theme.name)
 
 
+# A sentence that speaks as its source ("This paper introduces...", "In this paper, we...", "We propose..."):
+# copied from an abstract, it would read as a claim of the paper being written. It is attributed instead.
+_SPEAKS_AS_SOURCE = re.compile(
+    r"^(?:in (?:this|the present) (?:paper|work|study|article),\s*)?(?:(?:this|the) (?:paper|work|study|article)\b)"
+    r"|\b(?:we|our|us)\b",
+    re.IGNORECASE,
+)
+
+
+def attributed(text: str, card: Card) -> str:
+    """The sentence with its source named instead of "this paper" or "we", when it cites one paper."""
+    if not _SPEAKS_AS_SOURCE.search(text):
+        return text
+    return attribute(re.sub(r"^The (paper|work|study|article)\b", r"This \1", text), card.paper, first=True)
+
+
+def _is_title(text: str, cards: list[Card]) -> bool:
+    words = normalise(text)
+    return any(words == normalise(c.paper.title) or words == normalise(c.paper.title.split(":")[0]) for c in cards)
+
+
 def _ensure_stop(text: str) -> str:
     text = " ".join(text.split())
     return text if text[-1:] in ".!?" else text + "."
@@ -65,16 +88,23 @@ async def write(
     sources = [_source(n, card) for n, card in enumerate(theme.cards, 1)]
     prompt = prompts.render("write", query=query, theme=theme.name, relation=theme.relation, sources=sources,
                             words=words, style=style, output_example=OUTPUT_EXAMPLE)  # fmt: skip
-    reply, note = await ask(llm, [*system, {"role": "user", "content": prompt}], ThemeParagraph, stage="write",
-                            max_tokens=max(256, words * 3))  # fmt: skip
+    reply, note = await ask(
+        llm,
+        [*system, {"role": "user", "content": prompt}],
+        ThemeParagraph,
+        stage="write",
+        max_tokens=max(400, words * 6),
+    )  # fmt: skip  (models pretty-print their JSON)
     if reply is None:
         return offline(theme), [note] if note else []
     notes = []
     sentences = []
     for s in reply.sentences:
         text, cited = citations(s, len(theme.cards))
-        if not text:
+        if not text or _is_title(text, theme.cards):  # a title alone is not a sentence
             continue
+        if len(cited.numbers) == 1 and not s.about_query:
+            text = attributed(text, theme.cards[cited.numbers[0] - 1])
         if cited.rejected or cited.out_of_range:
             bad = [*cited.rejected, *(str(n) for n in cited.out_of_range)]
             notes.append(f"write: removed citations outside the theme's sources: {', '.join(bad)}")
