@@ -16,7 +16,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from synth.errors import SettingsError
 from synth.retrieve.filters import check_date
@@ -51,10 +51,22 @@ class RetrievalSettings(_Group):
     llm_queries: int = Field(0, ge=0, le=10, description="With a model: extra search queries the LLM writes (0: off).")
     fusion: Literal["rrf", "weighted"] = Field("rrf", description="Hybrid: reciprocal-rank or weighted-score fusion.")
     embeddings: Path | None = Field(None, description="Dense: a .npy of paper embeddings computed elsewhere.")
+    source: str | None = Field(
+        None,
+        description="Search a live source for each query (arxiv, openalex, semanticscholar) instead of a corpus file.",
+    )
+    source_max: int = Field(200, ge=1, le=10_000, description="Live source: most papers to fetch for a query.")
     before: str | None = Field(None, description="Only papers published before this date (YYYY[-MM[-DD]]).")
     after: str | None = Field(None, description="Only papers published on or after this date (YYYY[-MM[-DD]]).")
 
     _dates = field_validator("before", "after")(check_date)
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str | None) -> str | None:
+        from synth.sources import SOURCES
+
+        return None if value is None else _registered(value, list(SOURCES), "source")
 
     @field_validator("retriever")
     @classmethod
@@ -162,6 +174,12 @@ class Settings(BaseModel):
     draft: DraftSettings = Field(default_factory=lambda: DraftSettings.model_validate({}))
     check: CheckSettings = Field(default_factory=lambda: CheckSettings.model_validate({}))
 
+    @model_validator(mode="after")
+    def _one_source_of_papers(self) -> Settings:
+        if self.retrieval.source is not None and self.corpus != "sample":
+            raise ValueError("give either a corpus (--corpus) or a live source (--source), not both")
+        return self
+
     @classmethod
     def load(cls, config: str | Path | None = None, **explicit: Any) -> Settings:
         """Build settings from explicit flat values, SYNTH_* variables and a TOML config file.
@@ -188,8 +206,10 @@ class Settings(BaseModel):
             return cls.model_validate(_nest(flat))
         except ValidationError as e:
             first = e.errors()[0]
-            where = str(first["loc"][-1]) if first["loc"] else "settings"
-            raise SettingsError(f"invalid setting {where}: {first['msg'].removeprefix('Value error, ')}") from e
+            message = first["msg"].removeprefix("Value error, ")
+            if not first["loc"]:  # a rule across settings: its message says it all
+                raise SettingsError(message) from e
+            raise SettingsError(f"invalid setting {first['loc'][-1]}: {message}") from e
 
     def updated(self, **flat: Any) -> Settings:
         """A copy with some flat values changed (None values are ignored)."""

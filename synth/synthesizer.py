@@ -158,11 +158,28 @@ class Synthesizer:
 
     # -- the work -----------------------------------------------------------------------------------------
 
+    async def _fetch(self, query: str) -> None:
+        """With a live source, the corpus is what the source returns for this query (fetched once, then cached)."""
+        r = self.settings.retrieval
+        if r.source is None:
+            return
+        import asyncio
+
+        from synth.sources import fetch_corpus
+
+        path = await asyncio.to_thread(fetch_corpus, r.source, query, max_results=r.source_max, before=r.before,
+                                       after=r.after, home=self.settings.home)  # fmt: skip
+        if "corpus" not in self.__dict__ or self.corpus.source != str(path):
+            self.corpus = load_corpus(path, strict=self.settings.strict)
+            for stage in ("index", "retriever", "retriever_name", "judge"):  # built on the previous corpus
+                self.__dict__.pop(stage, None)
+
     async def asearch(
         self, query: str, k: int | None = None, *, before: str | None = None
     ) -> tuple[list[Hit], list[str]]:
         """The k best papers for the query within the date range, and notes on what the filter did."""
         query = _clean_query(query)
+        await self._fetch(query)
         k = k or self.settings.retrieval.k
         r = self.settings.retrieval
         before = before or r.before
@@ -194,6 +211,7 @@ class Synthesizer:
         query = _clean_query(query)
         drafter = self.drafter  # resolve first: a misconfigured drafter fails before any work
         preflight(self.settings.llm)  # a missing key fails now, not after retrieval
+        await self._fetch(query)
         # A drafter that chooses what to cite from a wider pool says how many candidates it wants.
         wanted = k or getattr(drafter, "candidates", None) or self.settings.retrieval.k
         with metering() as meter:

@@ -561,3 +561,24 @@ def test_abstract_in_live_search_corpus_saved_verified_draft_out(
     again = fetch_corpus("semanticscholar", "exemplar-free class incremental learning", max_results=10, home=tmp_path)
     Synthesizer(corpus=again, k=5).draft("replay-free learners")
     assert again == path and len(server.requests) == requests  # drafting again is offline
+
+
+def test_draft_with_a_live_source_fetches_once_then_drafts_offline(api, monkeypatch, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from synth.cli import app
+
+    server = api(Reply.page("s2_page1.json"), Reply.page("s2_page2.json"))
+    monkeypatch.setenv("S2_API_URL", server.base)
+    args = ["draft", "exemplar-free class incremental learning", "--source", "semanticscholar", "--source-max", "10",
+            "--home", str(tmp_path), "-k", "4", "--format", "json"]  # fmt: skip
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    cited = {c["id"] for c in json.loads(first.stdout)["citations"]}
+    fetched = list((tmp_path / "sources").glob("*.jsonl"))
+    assert cited and len(fetched) == 1 and cited <= set(load_corpus(fetched[0]).by_id)
+    requests = len(server.requests)
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0 and len(server.requests) == requests  # the same query again: from the cache
+    both = CliRunner().invoke(app, [*args, "--corpus", "other.jsonl"])
+    assert both.exit_code == 1 and "either a corpus (--corpus) or a live source (--source)" in both.stderr
