@@ -353,3 +353,11 @@ def test_each_querys_date_cutoff_is_applied(tmp_path: Path) -> None:
     run = evaluate(suite, Settings.load(drafter="extractive", k=5), out=tmp_path / "run")
     hits = {r["query_id"]: {h["paper"]["id"] for h in r["section"]["hits"]} for r in run.records}
     assert hits == {"a": {"old"}, "b": {"old", "new"}}
+
+
+def test_cli_limit(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["eval", "run", str(SAMPLE), "--out", str(tmp_path / "r"), "--drafter", "extractive", "--limit", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 of 2 queries succeeded" in result.stdout

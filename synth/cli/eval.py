@@ -30,6 +30,7 @@ def run(
     force: Annotated[
         bool, typer.Option("--force", help="Start over when the folder holds a run made otherwise.")
     ] = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Run only the suite's first N queries.")] = None,
     *,
     settings: Settings,
 ) -> None:
@@ -38,10 +39,12 @@ def run(
     from synth.evaluate.summary import summary_markdown
 
     loaded = Suite.load(suite)
-    with _progress(len(loaded.queries), out) as on_record:
+    total = min(limit or len(loaded.queries), len(loaded.queries))
+    with _progress(total, out) as on_record:
         result = evaluate(
-            loaded, settings, out=out, workers=workers, force=force, timeout=query_timeout, on_record=on_record
-        )
+            loaded, settings, out=out, workers=workers, force=force, timeout=query_timeout, on_record=on_record,
+            limit=limit,
+        )  # fmt: skip
     emit(summary_markdown(result.summary, title=str(out)), None)
 
 
