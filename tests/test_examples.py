@@ -37,3 +37,13 @@ def test_sample_corpus_link_points_at_the_shipped_file() -> None:
     assert (EXAMPLES / "sample_corpus.jsonl").resolve() == (
         EXAMPLES.parent / "synth/data/seed_abstracts.jsonl"
     ).resolve()
+
+
+def test_the_readme_python_example_runs_as_written(tmp_path: Path, monkeypatch) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("## Python API", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    assert namespace["section"].citations and namespace["report"].citation_precision is not None
+    assert namespace["fixed"].text.startswith("Dense retrieval embeds passages")
