@@ -182,3 +182,14 @@ def test_unknown_words_beyond_the_allowance_cap_the_score() -> None:
     assert combine(two, p) == pytest.approx(0.9 * p.threshold)
     strict = Params(low_coverage=0.5)
     assert combine(_evidence(rare=rare[:1], coverage=0.2), strict) < strict.threshold
+
+
+def test_the_shipped_background_vocabulary_is_what_the_sample_corpus_gives_today() -> None:
+    from collections import Counter
+
+    from synth.check.evidence import background_df
+    from synth.corpus import load_corpus
+    from synth.text import terms
+
+    computed = Counter(t for p in load_corpus().papers for t in set(terms(p.text)))
+    assert background_df() == computed, "regenerate synth/data/background_df.json (see synth/check/evidence.py)"

@@ -44,7 +44,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     wheel = next(dist.glob("synth-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    assert "synth/data/seed_abstracts.jsonl" in names
+    assert {"synth/data/seed_abstracts.jsonl", "synth/data/background_df.json"} <= set(names)
     templates = {p.name for p in (ROOT / "prompts").glob("*.j2")}
     assert templates and {f"synth/prompts/{t}" for t in templates} <= set(names)
     assert not any(n.startswith(("tests/", "eval/", "prompts/")) for n in names)

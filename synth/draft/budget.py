@@ -32,13 +32,21 @@ def source(hit: Hit) -> dict[str, Any]:
 def fit_sources(
     hits: list[Hit],
     render: Callable[[list[dict[str, Any]]], list[Message]],
-    count: Callable[[list[Message]], int],
+    count: Callable[..., int],
     budget: int,
 ) -> Fitted:
     """The messages `render` makes from as many sources as fit `budget` tokens, cutting abstracts first.
 
-    The least relevant source (last hit) is cut to two sentences, then dropped, and so on upwards.
+    The least relevant source (last hit) is cut to two sentences, then dropped, and so on upwards. `count`
+    gives a fast estimate, and with `exact=True` the tokenizer's count, asked only near the budget.
     """
+
+    def over(messages: list[Message]) -> bool:
+        estimate = count(messages)
+        return estimate > budget and (
+            (estimate < 1.2 * budget and count(messages, exact=True) > budget) or estimate >= 1.2 * budget
+        )
+
     sources: list[dict[str, Any] | None] = [source(h) for h in hits]
     was_cut: set[int] = set()
 
@@ -47,7 +55,7 @@ def fit_sources(
 
     current = messages()
     i = len(sources) - 1
-    while count(current) > budget and i >= 0:
+    while i >= 0 and over(current):
         entry = sources[i]
         assert entry is not None
         short = " ".join(split_sentences(entry["abstract"])[:2])
@@ -59,7 +67,7 @@ def fit_sources(
             i -= 1
         current = messages()
     shown = [h for h, s in zip(hits, sources, strict=True) if s is not None]
-    if not shown or count(current) > budget:
+    if not shown or over(current):
         raise LLMError(
             f"the prompt does not fit the {budget} tokens the context window leaves; lower --k or raise --context-window"
         )

@@ -55,8 +55,8 @@ class LLM(Protocol):
         `max_tokens` caps the reply (default: the model's setting); `stage` labels the call in usage."""
         ...
 
-    def count_tokens(self, messages: list[Message]) -> int:
-        """synth's estimate of the prompt tokens of `messages`."""
+    def count_tokens(self, messages: list[Message], *, exact: bool = False) -> int:
+        """synth's count of the prompt tokens of `messages`: a fast estimate, or the tokenizer's with `exact`."""
         ...
 
     async def context_window(self) -> Window:

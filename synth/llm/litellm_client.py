@@ -86,9 +86,9 @@ class LiteLLMClient:
             "json_mode": self.json_mode,
         }
 
-    def count_tokens(self, messages: list[Message]) -> int:
-        """synth's estimate of the prompt's tokens (litellm's own counter may fetch tokenizers)."""
-        return model_info.count_tokens(self.model, [m["content"] for m in messages])
+    def count_tokens(self, messages: list[Message], *, exact: bool = False) -> int:
+        """synth's count of the prompt's tokens (litellm's own counter may fetch tokenizers)."""
+        return model_info.count_tokens(self.model, [m["content"] for m in messages], exact=exact)
 
     async def context_window(self) -> Window:
         """From litellm's model table when it knows the model, else 8192 assumed."""

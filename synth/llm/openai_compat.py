@@ -90,9 +90,9 @@ class OpenAICompatible:
             "json_mode": self.json_mode,
         }
 
-    def count_tokens(self, messages: list[Message]) -> int:
-        """synth's estimate of the prompt's tokens."""
-        return model_info.count_tokens(self.model, [m["content"] for m in messages])
+    def count_tokens(self, messages: list[Message], *, exact: bool = False) -> int:
+        """synth's count of the prompt's tokens: a fast estimate, or tiktoken's count with `exact`."""
+        return model_info.count_tokens(self.model, [m["content"] for m in messages], exact=exact)
 
     async def context_window(self) -> Window:
         """Asked of the server when it says (llama.cpp /props, vLLM /models), else the model table, else 8192."""

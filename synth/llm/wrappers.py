@@ -38,8 +38,8 @@ class _Wrapper:
         self.inner = inner
         self.model = inner.model
 
-    def count_tokens(self, messages: list[Message]) -> int:
-        return self.inner.count_tokens(messages)
+    def count_tokens(self, messages: list[Message], *, exact: bool = False) -> int:
+        return self.inner.count_tokens(messages, exact=exact)
 
     async def context_window(self) -> Window:
         return await self.inner.context_window()
