@@ -104,7 +104,7 @@ def read_source(
 
 def parse_text(text: str, corpus: Corpus, kind: Kind | None = None) -> Document:
     """Parse markdown (with a References list), LaTeX (\\cite) or synth's JSON text into a `Document`."""
-    if kind == "json" or (kind is None and text.lstrip().startswith("{")):
+    if kind == "json" or (kind is None and text.lstrip().startswith("{") and _is_json(text)):
         try:
             data = json.loads(text)
         except (ValueError, RecursionError) as e:
@@ -117,6 +117,15 @@ def parse_text(text: str, corpus: Corpus, kind: Kind | None = None) -> Document:
         return _from_body(text, body, corpus, {}, "latex", None)
     body, numbers, end = _references(text, corpus)
     return _from_body(text, _HEADING_LINE.sub(lambda m: _blank(m.group()), body), corpus, numbers, "markdown", end)
+
+
+def _is_json(text: str) -> bool:
+    """Whether a text that opens with a brace is JSON (LaTeX can open with one too)."""
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def _blank(text: str) -> str:

@@ -72,18 +72,22 @@ class _Engine:
     lookup: Callable[[str], list[Paper]] | None = None
 
     async def best_replacement(self, text: str, exclude: set[str]) -> Verdict | None:
-        """The candidate that supports `text` best, when any does."""
-        found = self.lookup(text) if self.lookup else []
-        unique = {p.id: p for p in [*self.candidates, *found]}  # Papers hold lists: keyed by id, not hashed
-        pool = [p for pid, p in unique.items() if pid not in exclude]
-        if self.max_candidates is not None:
-            pool = lexical_order(text, pool)[: self.max_candidates]
-        best: Verdict | None = None
-        for paper in pool:
-            verdict = await judge_once(self.judge, text, [paper], self.query)
-            if verdict.supported and (best is None or verdict.score > best.score):
-                best = verdict
-        return best
+        """The candidate that supports `text` best, when any does: first among the given candidates (a draft's
+        retrieved papers, or the references a text already has), then among the papers `lookup` finds."""
+        seen = set(exclude)
+        for tier in (self.candidates, self.lookup(text) if self.lookup else []):
+            pool = [p for p in tier if p.id not in seen]
+            seen.update(p.id for p in pool)
+            if self.max_candidates is not None:
+                pool = lexical_order(text, pool)[: self.max_candidates]
+            best: Verdict | None = None
+            for paper in pool:
+                verdict = await judge_once(self.judge, text, [paper], self.query)
+                if verdict.supported and (best is None or verdict.score > best.score):
+                    best = verdict
+            if best is not None:
+                return best
+        return None
 
     async def one(
         self, index: int, sentence: Sentence
