@@ -11,7 +11,9 @@ import pytest
 from synth import Synthesizer
 from synth.corpus import load_corpus
 from synth.draft.evidence import verify_quote
+from synth.draft.filter import select
 from synth.errors import LLMRejected, LLMServerError
+from synth.models import Hit, Paper
 from synth.testing import FakeLLM
 
 QUERY = "program synthesis from input-output examples with neural search and retrieval of passages"
@@ -19,7 +21,7 @@ QUERY = "program synthesis from input-output examples with neural search and ret
 
 def stage(messages) -> str:
     prompt = next(m["content"] for m in messages if m["role"] == "user")  # the stage's own prompt, also on a retry
-    for name, marker in (("filter", "Would the related-work section"), ("evidence", "Write one or two claims"),
+    for name, marker in (("filter", "Is the candidate paper on a topic"), ("evidence", "Write one or two claims"),
                          ("outline", "Group them into"), ("write", "Write one paragraph")):  # fmt: skip
         if marker in prompt:
             return name
@@ -53,7 +55,7 @@ class Model:
         shown = numbered(messages)
         if name == "filter":
             (title,) = shown.values()
-            return json.dumps({"cite": 1 if "Program" in title else 0})
+            return json.dumps({"related": 1 if "Program" in title else 0})
         if name == "evidence":
             (title,) = shown.values()
             first = self.by_title[title].abstract.split(". ")[0]
@@ -95,11 +97,13 @@ def test_each_stage_does_its_part(corpus) -> None:
     section, llm = draft(corpus, model)
     assert section.drafter == "staged"
     cited = {pid for s in section.sentences for pid in s.citations}
-    assert cited and cited <= {"synth1", "synth2", "synth3"}  # only the papers rated relevant
+    # the three papers the model calls related are cited; k=4 keeps at least 4, so the best-ranked other fills in
+    assert {"synth1", "synth2", "synth3"} <= cited
+    assert len(cited - {"synth1", "synth2", "synth3"}) <= 1
     retrieved = {h.paper.id for h in section.hits}
     assert {"ret1", "synth1"} <= retrieved
-    assert {lo.id for lo in section.left_out} == {pid for pid in retrieved if not pid.startswith("synth")}
-    assert all(lo.reason == "judged not relevant by the model" for lo in section.left_out)
+    assert {lo.id for lo in section.left_out} | cited == retrieved
+    assert all(not lo.id.startswith("synth") for lo in section.left_out)
     assert section.paragraphs[0].theme == "Searching for programs"
     about = [s for s in section.sentences if s.about_query]
     assert len(about) == 1 and about[0].citations == [] and about[0].text.startswith("Unlike these works")
@@ -156,3 +160,28 @@ def test_a_model_error_in_a_stage_falls_back_but_a_fatal_one_stops(corpus) -> No
     )
     with pytest.raises(LLMRejected):
         Synthesizer(corpus=corpus, llm=FakeLLM(LLMRejected("HTTP 401", fatal=True)), k=4, pool=8).draft(QUERY)
+
+
+def _hits(scores: dict[str, float]) -> list[Hit]:
+    return [
+        Hit(paper=Paper(id=pid, title=pid, abstract="An abstract."), score=score, rank=rank)
+        for rank, (pid, score) in enumerate(scores.items(), start=1)
+    ]
+
+
+def test_select_puts_the_models_yes_first_keeps_retrievals_bar_and_a_floor() -> None:
+    hits = _hits({"a": 10.0, "b": 9.0, "c": 2.0, "d": 1.0, "e": 0.5})
+    votes = {"a": False, "b": False, "c": True, "d": False, "e": True}
+    kept, left_out = select(hits, votes, k=4, min_keep=2)
+    ids = [h.paper.id for h in kept]
+    assert ids[:2] == ["c", "e"]  # the model's yes first, in rank order
+    assert set(ids[2:]) == {"a", "b"}  # retrieval's strong hits stay though the model said no
+    assert {lo.id for lo in left_out} == {"d"}
+    assert left_out[0].reason.startswith("judged unrelated by the model")
+    kept, left_out = select(hits, votes, k=1, min_keep=1)
+    assert [h.paper.id for h in kept] == ["c"]
+    assert {lo.reason for lo in left_out if lo.id in {"a", "b", "e"}} == {"only the best 1 are cited"}
+    # no yes and nothing clears the bar: the floor keeps the best-ranked
+    flat = _hits({"x": 1.0, "y": 0.1, "z": 0.1})
+    kept, _ = select(flat, {"x": False, "y": False, "z": False}, k=3, min_keep=2)
+    assert [h.paper.id for h in kept] == ["x", "y"]

@@ -56,8 +56,8 @@ class StagedDrafter:
 
         start = time.perf_counter()
         votes, notes = await vote(self.llm, self.prompts, system, query, hits, concurrency=self.concurrency)
-        # A floor of three: a model that turns every candidate down still leaves a section to verify.
-        kept, left_out = select(hits, votes, self.k, min_keep=min(len(hits), 3))
+        # A floor of eight (or k): a section of two or three papers is not a related-work section.
+        kept, left_out = select(hits, votes, self.k, min_keep=min(len(hits), self.k, 8))
         issues += notes
         timings["filter_s"] = time.perf_counter() - start
 
