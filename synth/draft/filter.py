@@ -13,7 +13,6 @@ least `min_keep` (the best-ranked others fill in). A candidate whose reply fails
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
@@ -24,8 +23,6 @@ from synth.llm.base import LLM, Message
 from synth.models import Hit, LeftOut
 from synth.templates import Prompts
 from synth.text import split_sentences
-
-OUTPUT_EXAMPLE = json.dumps({"related": 1})
 
 
 class Vote(BaseModel):
@@ -54,7 +51,7 @@ async def vote(
     gate = asyncio.Semaphore(concurrency)
 
     async def one(hit: Hit) -> tuple[bool, bool]:
-        prompt = prompts.render("filter", query=query, source=_shown(hit), output_example=OUTPUT_EXAMPLE)
+        prompt = prompts.render("filter", query=query, source=_shown(hit))
         async with gate:
             reply, _ = await ask(
                 llm, [*system, {"role": "user", "content": prompt}], Vote, stage="filter", max_tokens=16
