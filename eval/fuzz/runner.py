@@ -57,6 +57,7 @@ def ensure_python(checkout: Path, python: str | None, venv: Path | None, log: An
         text=True,
         timeout=120,
         cwd="/",
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
     if where.returncode != 0:
         raise SystemExit(f"{py} cannot import synth: {where.stderr.strip()[-500:]}")

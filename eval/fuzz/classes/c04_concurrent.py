@@ -47,6 +47,8 @@ def run(ctx: Any) -> list[CaseResult]:
                   ("different --k, second 1.5 s later", (4, 7), 1.5, False),
                   ("same settings, started together (2)", (None, None), 0.0, False),
                   ("different --k, started together (2)", (6, 10), 0.0, False),
+                  ("different --k, started together (3)", (7, 11), 0.0, False),
+                  ("different --k, started together (4)", (3, 12), 0.0, False),
                   ("LLM drafter (slow fake model), same settings", (None, None), 0.0, True),
                   ("LLM drafter (slow fake model), different --k", (5, 8), 0.3, True)]  # fmt: skip
     return ctx.pool(lambda p: _case(ctx, *p), plans, jobs=1, cls=CLS)

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from .. import synthcli as cli
-from ..common import QUERY, reply
+from ..common import QUERY, reply, small_corpus, to_jsonl
 from ..core import CaseResult, Observed
 from ..fakeserver import Answer
 from ..llmcase import LLMCase
@@ -107,10 +107,13 @@ def _case(ctx: Any, name: str, answers: list[Answer], path: str) -> CaseResult:
                             env={**cli.llm_env(retries=1), **env}, timeout=90, mode="proc")  # fmt: skip
         else:  # check-llm
             text = c.d / "text.md"
+            corpus = c.d / "corpus.jsonl"
+            corpus.write_text(to_jsonl(small_corpus(4)))
+            title = small_corpus(4)[0]["title"]
             text.write_text(
-                "Programs are synthesized from input-output examples with neural search [1].\n\n## References\n\n[1] x\n"
+                f"Programs are synthesized from input-output examples with neural search [1].\n\n## References\n\n[1] {title}.\n"
             )
-            obs = ctx.synth(cli.check(text, extra=["--judge", "llm", "--model", cli.MODEL, "--api-base", base]),
+            obs = ctx.synth(cli.check(text, corpus=corpus, extra=["--judge", "llm", "--model", cli.MODEL, "--api-base", base]),
                             home=c.home, env=cli.llm_env(retries=1), timeout=90, mode="proc")  # fmt: skip
         sent = [ctx.secrets.find(r["raw"]) for r in c.requests]
         body_leak = sorted({n for s in sent for n in s})
