@@ -202,6 +202,8 @@ class Ctx:
         elif kind in ("hang", "unexpected", "could_not_run"):
             outcome = kind
             failure = kind != "could_not_run"
+            if kind == "could_not_run":
+                detail = detail or trim(obs.exception or obs.stderr or "no exit code", 300)
             if kind == "hang":
                 detail = detail or f"killed after {obs.elapsed:.0f} s"
             elif kind == "unexpected":
@@ -287,7 +289,7 @@ class Ctx:
             (dest / "server.json").write_text(json.dumps(server.script(), indent=1)[:50_000_000])
             args = [a.replace(server.base, "http://127.0.0.1:${PORT}/v1") for a in args]
             lines += ["PORT=${PORT:-18231}",
-                      f"python {HERE / 'fakeserver.py'} server.json --port $PORT & SERVER=$!; sleep 1"]  # fmt: skip
+                      f"python {HERE / 'fakeserver.py'} server.json --port $PORT & SERVER=$!; sleep 2"]  # fmt: skip
         cmd = "synth " + " ".join(_q(a) for a in args)
         if obs.stdin is not None:
             (dest / "stdin.txt").write_text(obs.stdin)
