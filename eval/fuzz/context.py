@@ -59,9 +59,19 @@ class Ctx:
         self._n = 0
         self._n_lock = threading.Lock()
         self.sample_corpus = self._find_sample()
+        self.caps = self._caps()
         self.trace = bool(os.environ.get("FUZZ_TRACE"))
 
     # -- paths ----------------------------------------------------------------------------------------------
+
+    def _caps(self) -> set[str]:
+        """The long flags `synth draft --help` lists (so optional flags are used only where they exist)."""
+        obs = run_proc([str(self.python), "-m", "synth", "draft", "--help"], env={**self.env, "COLUMNS": "300"},
+                       cwd=self.work / "caps", timeout=120)  # fmt: skip
+        caps = set(re.findall(r"--[a-z][a-z0-9-]+", obs.stdout))
+        synthcli.CAPS.clear()
+        synthcli.CAPS.update(caps)
+        return caps
 
     def _find_sample(self) -> Path | None:
         for p in (self.checkout / "synth" / "data" / "seed_abstracts.jsonl",):

@@ -138,7 +138,7 @@ class Secrets:
             "OPENAI_API_KEY": f"sk-fuzz-SECRET-openai-{tag}",
             "ANTHROPIC_API_KEY": f"sk-ant-fuzz-SECRET-{tag}",
             "GEMINI_API_KEY": f"fuzz-SECRET-gemini-{tag}",
-            "SYNTH_FUZZ_UNRELATED_TOKEN": f"fuzz-SECRET-unrelated-{tag}",
+            "FUZZ_UNRELATED_TOKEN": f"fuzz-SECRET-unrelated-{tag}",
         }
 
     @property

@@ -31,6 +31,13 @@ class LLMCase:
     def requests(self) -> list[dict[str, Any]]:
         return self.server.requests
 
+    def repeats(self) -> int:
+        """How many times the most repeated request body was sent (a retry sends the same body again)."""
+        counts: dict[str, int] = {}
+        for r in self.server.requests:
+            counts[r["raw"]] = counts.get(r["raw"], 0) + 1
+        return max(counts.values(), default=0)
+
     def gaps(self) -> list[float]:
         """Seconds between consecutive requests."""
         t = [r["t"] for r in self.server.requests]
@@ -52,8 +59,10 @@ class LLMCase:
         output: Path | None = None,
         corpus: str | Path | None = None,
         verbose: int = 0,
+        pipeline: str | None = cli.PIPELINE,
+        verify: bool | None = None,
     ) -> Observed:
-        args = cli.draft(query, k=k, fmt=fmt, output=output, corpus=corpus, llm_args=cli.llm(self.server.base, cache=cache),
+        args = cli.draft(query, k=k, fmt=fmt, output=output, corpus=corpus, llm_args=cli.llm(self.server.base, cache=cache, pipeline=pipeline, verify=verify),
                          extra=extra)  # fmt: skip
         return self.ctx.synth(cli.verbose(args, verbose), home=self.home, env={**cli.llm_env(timeout, retries), **(env or {})},
                               timeout=bound, mode=mode)  # fmt: skip

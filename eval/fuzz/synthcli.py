@@ -16,10 +16,22 @@ TIMEOUT_VAR = "SYNTH_TIMEOUT"  # seconds before one LLM call times out
 RETRIES_VAR = "SYNTH_MAX_RETRIES"  # retries on rate limits, timeouts and server errors
 HOME_VAR = "SYNTH_HOME"
 
+# Flags of `synth draft --help` in the checkout under test (filled once by the harness): options that only some
+# versions have are added only when present.
+CAPS: set[str] = set()
+# With a `--pipeline` setting, LLM cases use the one-shot pipeline (one request, the {"paragraphs": ...} reply
+# contract the reply fuzzing targets); LLMCase.draft(pipeline="staged") exercises the default pipeline.
+PIPELINE = "one-shot"
 
-def llm(base: str, *, cache: bool = False) -> list[str]:
+
+def llm(base: str, *, cache: bool = False, pipeline: str | None = PIPELINE, verify: bool | None = None) -> list[str]:
     """Options that point drafting at a fake OpenAI-compatible server."""
-    return ["--model", MODEL, "--api-base", base, "--cache" if cache else "--no-cache"]
+    args = ["--model", MODEL, "--api-base", base, "--cache" if cache else "--no-cache"]
+    if pipeline and "--pipeline" in CAPS:
+        args += ["--pipeline", pipeline]
+    if verify is not None and "--verify" in CAPS:
+        args.append("--verify" if verify else "--no-verify")
+    return args
 
 
 def llm_nocache_flagless(base: str) -> list[str]:

@@ -103,7 +103,7 @@ def _cites_case(ctx: Any, home: Path, value: Any, allowed: list[Any]) -> CaseRes
     d = ctx.case_dir(CLS, name)
     server = ctx.server(Answer(content=content))
     try:
-        obs = ctx.synth(cli.draft(QUERY, k=K, fmt="json", llm_args=cli.llm(server.base)), home=home,
+        obs = ctx.synth(cli.draft(QUERY, k=K, fmt="json", llm_args=cli.llm(server.base, verify=False)), home=home,
                         env=cli.llm_env(retries=0), timeout=90)  # fmt: skip
         return _judge_cites(ctx, name, obs, value, allowed, d, server)
     finally:

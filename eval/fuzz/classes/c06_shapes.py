@@ -15,6 +15,7 @@ import json
 import random
 from typing import Any
 
+from .. import synthcli as cli
 from ..common import VALID, citation_problems
 from ..core import CaseResult, Observed
 from ..fakeserver import Answer
@@ -144,6 +145,9 @@ def run(ctx: Any) -> list[CaseResult]:
     rng = random.Random(ctx.seed)
     replies = [random_reply(rng) for _ in range(n)]
     results += ctx.pool(lambda p: _random_case(ctx, *p), list(enumerate(replies)), cls=CLS)
+    if "--pipeline" in cli.CAPS:  # the default (staged) pipeline gets the same replies at every stage
+        staged = replies[: (5 if ctx.quick else 40)]
+        results += ctx.pool(lambda p: _random_case(ctx, *p, pipeline="staged"), list(enumerate(staged)), cls=CLS)
     return results
 
 
@@ -151,6 +155,7 @@ def _shape_case(ctx: Any, name: str, answer: Answer, most: int, may_succeed: boo
     with LLMCase(ctx, CLS, name, answer) as c:
         obs = c.draft(retries=1, bound=60)
         n = len(c.requests)
+        rep = c.repeats()  # the same body sent again is a retry; the drafter's re-ask carries the error, so differs
 
         def oracle(o: Observed) -> str | None:
             if not may_succeed:
@@ -160,10 +165,9 @@ def _shape_case(ctx: Any, name: str, answer: Answer, most: int, may_succeed: boo
 
         result = c.judge(obs, oracle=oracle, sig="reply shape", note=f"{n} request(s)")
         line = next(iter(obs.error_lines()), "")
-        allowed = 2 if "no valid draft" in line else most  # the drafter re-asks once with the error: by design
-        if not result.failure and n > allowed:
+        if not result.failure and rep > most:
             result.outcome, result.failure = "wrong", True
-            result.detail = f"retried: {n} requests where {most} should do ({result.detail})"
+            result.detail = f"retried: the same request sent {rep} times where {most} should do ({result.detail})"
             result.signature = f"{CLS}: wrong: a reply that cannot improve is retried"
             ctx.write_repro(result, obs, c.d, c.server)
         elif not result.failure and "Traceback (most recent call last)" in line:
@@ -260,10 +264,10 @@ def _mutate(node: Any, rng: random.Random) -> Any:
     return copy.deepcopy(rng.choice(ODD_VALUES))
 
 
-def _random_case(ctx: Any, i: int, content: str) -> CaseResult:
-    name = f"random reply #{i}"
+def _random_case(ctx: Any, i: int, content: str, pipeline: str | None = None) -> CaseResult:
+    name = f"random reply #{i}" + (f" [{pipeline}]" if pipeline else "")
     with LLMCase(ctx, CLS, name, Answer(content=content)) as c:
-        obs = c.draft(retries=0, bound=60)
+        obs = c.draft(retries=0, bound=60, **({"pipeline": pipeline} if pipeline else {}))
 
         def oracle(o: Observed) -> str | None:
             problems = [p for p in citation_problems(o.stdout) if "never cited" not in p]

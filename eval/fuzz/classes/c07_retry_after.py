@@ -50,6 +50,10 @@ def run(ctx: Any) -> list[CaseResult]:
 PROBE = """
 import math
 import synth.llm as L
+try:
+    from synth.retry_after import retry_after as parse  # newer: the header value alone
+except ImportError:
+    parse = None
 
 class _Response:
     def __init__(self, headers):
@@ -65,7 +69,7 @@ class RateLimitError(Exception):
 result = {}
 for value in VALUES:
     try:
-        got = L._retry_after(RateLimitError(value))
+        got = parse(value) if parse else L._retry_after(RateLimitError(value))
         result[value] = None if got is None else float(got)
     except Exception as e:
         result[value] = f"raised {type(e).__name__}: {e}"
@@ -76,6 +80,12 @@ def _parser_cases(ctx: Any) -> list[CaseResult]:
     """synth's Retry-After parser on its own (Python API): what would it make of each value once headers arrive?"""
     values = [v for v, _ in VALUES] + ["1e400", "-0", "60.5", "300"]
     reply = ctx.py(f"VALUES = {values!r}\n" + PROBE, timeout=60)
+    got = reply.get("result") if isinstance(reply.get("result"), dict) else {}
+    if any(isinstance(v, str) and "AttributeError" in v for v in got.values()):
+        reply = {
+            "rc": 1,
+            "exception": "no Retry-After parser found (synth.retry_after.retry_after or synth.llm._retry_after)",
+        }
     if reply.get("rc") != 0 or not isinstance(reply.get("result"), dict):
         return [
             CaseResult(
@@ -90,7 +100,7 @@ def _parser_cases(ctx: Any) -> list[CaseResult]:
                             detail=(f"would sleep({got}): time.sleep raises ValueError on NaN/negative, asyncio.sleep(nan) misbehaves"
                                     if bad else ""),
                             signature=f"{CLS}: wrong: Retry-After parser returns NaN/negative/unbounded delays" if bad else "",
-                            where="synth/llm/__init__.py _retry_after" if bad else "",
+                            where="the Retry-After parser (synth/llm/__init__.py _retry_after, or synth/retry_after.py)" if bad else "",
                             repro=f"python -c \"import synth.llm as L; ...; L._retry_after(err_with_header({value!r}))\"" if bad else "")  # fmt: skip
         out.append(result)
     return out

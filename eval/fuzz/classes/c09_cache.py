@@ -129,18 +129,18 @@ def _case(ctx: Any, name: str, poison: Callable[[Path], None], expect: str) -> C
     """Draft once (fills the cache), poison the entry, draft again: the server now answers SECOND."""
     with LLMCase(ctx, CLS, f"cache: {name}", [Answer(content=FIRST), Answer(content=SECOND)]) as c:
         seed = c.draft(cache=True, retries=0, bound=30)
-        entries = sorted((c.home / cli.LLM_CACHE_DIR).glob("*")) if (c.home / cli.LLM_CACHE_DIR).is_dir() else []
-        if seed.rc != 0 or len(entries) != 1:
+        seeded = len(c.requests)
+        folder = c.home / cli.LLM_CACHE_DIR
+        entries = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+        if seed.rc != 0 or not entries:
             return CaseResult(
-                CLS,
-                f"cache: {name}",
-                "could_not_run",
-                f"expected one cache entry, got {len(entries)}: {seed.short(300)}",
+                CLS, f"cache: {name}", "could_not_run", f"no cache entry after a draft: {seed.short(300)}"
             )
         path = entries[0]
-        poison(path)
+        for entry in entries if poison is not _cache_dir_file else entries[:1]:  # every entry the draft wrote
+            poison(entry)
         obs = c.draft(cache=True, retries=0, bound=15 if ctx.quick else 30)
-        asked = len(c.requests) - 1
+        asked = len(c.requests) - seeded
 
         def oracle(o: Observed) -> str | None:
             problems = []
@@ -149,7 +149,7 @@ def _case(ctx: Any, name: str, poison: Callable[[Path], None], expect: str) -> C
                     f"terminal control characters from the cache reach stdout: {CONTROL.findall(o.stdout)[:3]!r}"
                 )
             if expect == "miss":
-                if asked != 1:
+                if asked < 1:
                     problems.append("a poisoned entry was served (the server was not asked)")
                 elif "Neural networks guide" not in o.stdout:
                     problems.append("the section is not the server's new answer")

@@ -101,7 +101,17 @@ def _make(folder: Path, file: str, content: Any) -> None:
         path.write_text(content, encoding="utf-8")
 
 
+def _shipped(ctx: Any, file: str) -> str:
+    """The checkout's name for a template: the system prompt and the judge's were renamed in later versions."""
+    shipped = ctx.checkout / "prompts"
+    renames = {"draft_system.j2": "system.j2", "support.j2": "judge.j2"}
+    if not (shipped / file).is_file() and file in renames and (shipped / renames[file]).is_file():
+        return renames[file]
+    return file
+
+
 def _case(ctx: Any, name: str, file: str, content: Any, expect: str) -> CaseResult:
+    file = _shipped(ctx, file)
     with LLMCase(ctx, CLS, f"{file}: {name}", Answer(content=VALID)) as c:
         prompts = c.d / "prompts"
         _make(prompts, file, content)
@@ -122,9 +132,9 @@ def _judge(ctx: Any, c: LLMCase, obs: Observed, name: str, expect: str) -> CaseR
 
 def _judge_case(ctx: Any, name: str, file: str, content: Any, expect: str) -> CaseResult:
     """The same template as support.j2, through `synth check --judge llm`."""
-    with LLMCase(ctx, CLS, f"support.j2: {name}", Answer(content="1")) as c:
+    with LLMCase(ctx, CLS, f"{_shipped(ctx, 'support.j2')}: {name}", Answer(content="1")) as c:
         prompts = c.d / "prompts"
-        _make(prompts, "support.j2", content)
+        _make(prompts, _shipped(ctx, "support.j2"), content)
         corpus = c.d / "corpus.jsonl"
         corpus.write_text(to_jsonl(small_corpus(4)))
         text = c.d / "text.md"
