@@ -81,7 +81,8 @@ def poisons() -> list[tuple[str, Callable[[Path], None], str]]:
         ("llm-cache is a file", _cache_dir_file, "miss"),
     ]
     for name, seq in ANSI:
-        out.append((f"ANSI: {name}", write(_entry(reply((f"Programs {seq} are synthesized.", [1])))), "served"))
+        # Served or refused as foreign: either way the escape must not reach the terminal.
+        out.append((f"ANSI: {name}", write(_entry(reply((f"Programs {seq} are synthesized.", [1])))), "either"))
     return out
 
 
@@ -154,7 +155,7 @@ def _case(ctx: Any, name: str, poison: Callable[[Path], None], expect: str) -> C
                 elif "Neural networks guide" not in o.stdout:
                     problems.append("the section is not the server's new answer")
                 healed = path.is_file() and not path.is_symlink() and _valid(path)
-                if not healed and name not in ("a FIFO", "a link to /dev/zero", "llm-cache is a file"):
+                if not healed and name not in ("a FIFO", "a link to /dev/zero", "llm-cache is a file", "a directory"):
                     problems.append("the poisoned entry was not replaced")
                 outside = path.parent.parent / "outside.txt"
                 if outside.exists() and outside.read_text() != "do not overwrite me":
