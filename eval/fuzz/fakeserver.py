@@ -12,7 +12,9 @@ Stand-alone, for reproducers:  python eval/fuzz/fakeserver.py script.json [--por
 from __future__ import annotations
 
 import base64
+import email.utils
 import json
+import re
 import threading
 import time
 import zlib
@@ -69,6 +71,12 @@ def completion(answer: Answer, model: str) -> dict[str, Any]:
         "choices": choices,
         "usage": usage,
     }
+
+
+def _dynamic(value: str) -> str:
+    """`{HTTPDATE+N}`: an HTTP date N seconds after the moment the answer is sent (for Retry-After)."""
+    m = re.fullmatch(r"\{HTTPDATE([+-]\d+)\}", value)
+    return email.utils.formatdate(time.time() + int(m.group(1)), usegmt=True) if m else value
 
 
 @lru_cache(maxsize=4)
@@ -168,7 +176,7 @@ class FakeServer:
                 else:
                     content = echo(answer.content) if isinstance(answer.content, str) else answer.content
                     data = json.dumps(completion(Answer(**{**asdict(answer), "content": content}), model)).encode()
-                extra = {k: echo(v) for k, v in answer.headers.items()}
+                extra = {k: _dynamic(echo(v)) for k, v in answer.headers.items()}
                 if answer.gzip_pad:
                     data = gzip_bomb(data, answer.gzip_pad)
                     extra["content-encoding"] = "gzip"

@@ -115,8 +115,8 @@ def _case(ctx: Any, name: str, answers: list[Answer], path: str) -> CaseResult:
             )
             obs = ctx.synth(cli.check(text, corpus=corpus, extra=["--judge", "llm", "--model", cli.MODEL, "--api-base", base]),
                             home=c.home, env=cli.llm_env(retries=1), timeout=90, mode="proc")  # fmt: skip
-        sent = [ctx.secrets.find(r["raw"]) for r in c.requests]
-        body_leak = sorted({n for s in sent for n in s})
+        # Only the first request can leak: later ones may quote the server's own (echoing) reply back to it.
+        body_leak = sorted(ctx.secrets.find(c.requests[0]["raw"])) if c.requests else []
 
         def oracle(o: Observed) -> str | None:
             return f"a secret was sent to the server in the request body: {body_leak}" if body_leak else None
