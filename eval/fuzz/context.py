@@ -71,6 +71,10 @@ class Ctx:
         caps = set(re.findall(r"--[a-z][a-z0-9-]+", obs.stdout))
         synthcli.CAPS.clear()
         synthcli.CAPS.update(caps)
+        ev = run_proc([str(self.python), "-m", "synth", "eval", "run", "--help"], env={**self.env, "COLUMNS": "300"},
+                      cwd=self.work / "caps", timeout=120)  # fmt: skip
+        synthcli.EVAL_CAPS.clear()
+        synthcli.EVAL_CAPS.update(re.findall(r"--[a-z][a-z0-9-]+", ev.stdout))
         return caps
 
     def _find_sample(self) -> Path | None:

@@ -19,6 +19,7 @@ HOME_VAR = "SYNTH_HOME"
 # Flags of `synth draft --help` in the checkout under test (filled once by the harness): options that only some
 # versions have are added only when present.
 CAPS: set[str] = set()
+EVAL_CAPS: set[str] = set()  # the same for `synth eval run --help`
 # With a `--pipeline` setting, LLM cases use the one-shot pipeline (one request, the {"paragraphs": ...} reply
 # contract the reply fuzzing targets); LLMCase.draft(pipeline="staged") exercises the default pipeline.
 PIPELINE = "one-shot"
@@ -126,8 +127,8 @@ def eval_run(
     args = ["eval", "run", str(suite), "--out", str(out)]
     if workers is not None:
         args += ["--workers", str(workers)]
-    if timeout is not None:
-        args += ["--timeout", str(timeout)]
+    if timeout is not None:  # the per-query deadline (called --query-timeout once --timeout became the LLM's)
+        args += ["--query-timeout" if "--query-timeout" in EVAL_CAPS else "--timeout", str(timeout)]
     if drafter is not None:
         args += ["--drafter", drafter]
     if k is not None:
