@@ -291,10 +291,14 @@ class Ctx:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(f, target)
         lines = ["#!/bin/sh", f"# {result.cls} {result.name}: {result.outcome}", 'cd "$(dirname "$0")"',
-                 'export SYNTH_HOME="$PWD/synth-home"', *(pre or [])]  # fmt: skip
+                 'export SYNTH_HOME="$PWD/synth-home"', *(["PORT=${PORT:-18231}"] if server is not None else []),
+                 *(pre or [])]  # fmt: skip
+        port = f"127.0.0.1:{server.port}" if server is not None else None
         for k, v in obs.env.items():
             if k != synthcli.HOME_VAR:
-                lines.append(f"export {k}={shlex.quote(self._rel(v, case_dir))}")
+                v = self._rel(v, case_dir)
+                lines.append(f'export {k}="{v.replace(port, "127.0.0.1:${PORT}")}"' if port and port in v
+                             else f"export {k}={shlex.quote(v)}")  # fmt: skip
         if any(k in obs.env for k in ("OPENAI_API_KEY",)) or server is not None:
             lines.append(f"export OPENAI_API_KEY={shlex.quote(self.secrets.openai)}")
         args = obs.argv[1:] if obs.argv[:1] == ["synth"] else obs.argv[3:]
@@ -302,8 +306,7 @@ class Ctx:
         if server is not None:
             (dest / "server.json").write_text(json.dumps(server.script(), indent=1)[:50_000_000])
             args = [a.replace(server.base, "http://127.0.0.1:${PORT}/v1") for a in args]
-            lines += ["PORT=${PORT:-18231}",
-                      f"python {HERE / 'fakeserver.py'} server.json --port $PORT & SERVER=$!; sleep 2"]  # fmt: skip
+            lines.append(f"python {HERE / 'fakeserver.py'} server.json --port $PORT & SERVER=$!; sleep 2")
         cmd = "synth " + " ".join(_q(a) for a in args)
         if obs.stdin is not None:
             (dest / "stdin.txt").write_text(obs.stdin)
