@@ -1,0 +1,1 @@
+"""One module per fuzz class; each has CLS, TITLE and run(ctx) -> list[CaseResult]."""
