@@ -191,6 +191,46 @@ def test_the_same_paper_twice_is_merged_first_wins(tmp_path: Path) -> None:
     assert (paper.id, paper.year, paper.venue, corpus.duplicates) == ("x1", 2020, "ICML", 1)
 
 
+LONG = " ".join(f"word{i}" for i in range(40))
+
+
+@pytest.mark.parametrize(
+    ("second", "merged"),
+    [
+        ({"title": "GRAPH neural networks!", "abstract": "We study graphs"}, True),  # same title and abstract
+        ({"title": "Graph neural networks", "abstract": "We study trees."}, False),  # same title only
+        ({"title": "Graph neural networks", "abstract": "We study graphs.", "doi": "10.9/z"}, False),  # DOIs differ
+        ({"title": "A later title", "abstract": "We study graphs.", "doi": "10.1/A"}, True),  # DOI and abstract
+        ({"title": "Another paper", "abstract": "We fold proteins.", "doi": "10.1/a"}, False),  # DOI only
+    ],
+)
+def test_records_are_merged_only_when_they_describe_the_same_paper(
+    tmp_path: Path, caplog, second: dict, merged: bool
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        corpus = load_corpus(_write(tmp_path / "c.jsonl", [{**A, "id": None}, {**second, "year": 2030}]))
+    assert (len(corpus), corpus.duplicates) == ((1, 1) if merged else (2, 0))
+    assert corpus.papers[0].year == 2020  # the first record's fields are never overwritten
+    if not merged:
+        assert corpus.papers[1].year == 2030 and len({p.id for p in corpus.papers}) == 2
+        assert "c.jsonl:2: shares a" in caplog.text and "kept as a different paper" in caplog.text
+
+
+def test_a_truncated_abstract_of_the_same_title_is_a_duplicate(tmp_path: Path) -> None:
+    full = {"title": "Graph neural networks", "abstract": LONG + " and more words at the end."}
+    cut = {"title": "Graph Neural Networks", "abstract": LONG + "...", "venue": "ICML"}
+    corpus = load_corpus(_write(tmp_path / "c.jsonl", [full, cut]))
+    (paper,) = corpus.papers
+    assert paper.abstract.endswith("at the end.") and paper.venue == "ICML"
+
+
+def test_titles_without_letters_do_not_make_different_papers_one(tmp_path: Path) -> None:
+    records = [{"title": t, "abstract": f"zebrafish {t} abstract {i}."} for i, t in enumerate(["🧬🔬", "🚀🌕", "..."])]
+    corpus = load_corpus(_write(tmp_path / "c.jsonl", records))
+    assert [p.title for p in corpus.papers] == ["🧬🔬", "🚀🌕", "..."]
+    assert len({p.id for p in corpus.papers}) == 3 and not any(p.id.endswith("-2") for p in corpus.papers)
+
+
 @pytest.mark.parametrize("sep", ["\r", "\r\n", "\n"])
 def test_jsonl_with_any_line_ending(tmp_path: Path, sep: str) -> None:
     records = [{"title": f"Paper {i}", "abstract": f"Abstract number {i}."} for i in range(5)]

@@ -76,7 +76,7 @@ def paper_id(given: str | None, doi: str | None, title: str) -> str:
     """The stable id of a paper: the given id, else one derived from its DOI, else from its title."""
     if given:
         return given
-    basis = f"doi:{doi.lower()}" if doi else f"title:{normalise(title)}"
+    basis = f"doi:{doi.lower()}" if doi else f"title:{normalise(title) or title}"
     return "p" + hashlib.sha1(basis.encode()).hexdigest()[:10]
 
 
@@ -84,7 +84,7 @@ def load_corpus(path: str | Path | None = None, *, strict: bool = False) -> Corp
     """Load a corpus file; None or "sample" loads the sample corpus that ships with synth.
 
     Bad records are skipped with a warning naming file and line (or raise `CorpusError` when `strict`).
-    Papers with the same DOI or normalised title are merged. No usable paper at all is an error.
+    The same paper read twice is merged (see `_Known`). No usable paper at all is an error.
     """
     if path is None or str(path) == SAMPLE_CORPUS:
         ref = resources.files("synth") / "data" / "seed_abstracts.jsonl"
@@ -141,12 +141,14 @@ def _load(path: Path, fmt: str, name: str, strict: bool) -> Corpus:
 
 
 class _Known:
-    """The papers read so far, with duplicates merged and different papers that share an id kept apart.
+    """The papers read so far: the same paper read twice is merged, different papers are kept apart.
 
-    The same paper twice (same DOI, or same title and no DOI that disagrees) is merged: the first record wins
-    and later ones only fill fields it lacks. A record whose id is taken by a different paper (another title
-    or DOI) is a different paper: it is kept under a new id, with a warning naming both records (`strict`:
-    an error), rather than merged and its authors, year and DOI grafted onto the first.
+    Two records are the same paper when they agree on title and abstract (after folding case, accents and
+    punctuation; an abstract that is the start of the other counts, sources often truncate), or share a DOI
+    and agree on one of the two. The first record wins and later ones only fill fields it lacks. Anything
+    else is a different paper, whatever key it shares: a shared DOI or title is warned about, and a taken id
+    is replaced by a new one, with a warning naming both records (`strict`: an error). Merging on a key
+    alone would graft one paper's authors, year and DOI onto another, or lose it.
     """
 
     def __init__(self, name: str, strict: bool) -> None:
@@ -154,43 +156,50 @@ class _Known:
         self.strict = strict
         self.papers: list[Paper] = []
         self.where: list[str] = []  # where each paper was read
-        self.index: dict[str, int] = {}  # "id:" / "doi:" / "title:" keys -> position
+        self.index: dict[str, list[int]] = {}  # "id:" / "doi:" / "title:" keys -> positions
         self.duplicates = 0
 
     def add(self, paper: Paper, location: str) -> None:
-        title, doi = normalise(paper.title), (paper.doi or "").lower()
-        by_id = self.index.get(f"id:{paper.id}")
-        if by_id is not None and not self._same(self.papers[by_id], title, doi):
-            paper = self._renamed(paper, by_id, location)
-        seen = self.index.get(f"doi:{doi}") if doi else None
-        if seen is None:
-            candidate = self.index.get(f"title:{title}")
-            if candidate is not None and self._same(self.papers[candidate], title, doi):
-                seen = candidate
-        if seen is None and by_id is not None and self.papers[by_id].id == paper.id:
-            seen = by_id
-        if seen is None:
-            self.index.update(dict.fromkeys(self._keys(paper), len(self.papers)))
-            self.papers.append(paper)
-            self.where.append(location)
+        doi = (paper.doi or "").lower()
+        keys = [f"doi:{doi}"] if doi else []
+        keys += [f"title:{_title_key(paper)}", f"id:{paper.id}"]
+        sharing = list(dict.fromkeys(i for key in keys for i in self.index.get(key, [])))
+        same = next((i for i in sharing if _same_paper(self.papers[i], paper)), None)
+        if same is not None:
+            first = self.papers[same]
+            filled = {k: v for k, v in paper.model_dump().items() if v and not getattr(first, k) and k != "id"}
+            self.papers[same] = first.model_copy(update=filled)
+            self._remember(paper, same)
+            self.duplicates += 1
             return
-        first = self.papers[seen]
-        filled = {k: v for k, v in paper.model_dump().items() if v and not getattr(first, k) and k != "id"}
-        self.papers[seen] = first.model_copy(update=filled)
-        self.index.update(dict.fromkeys(self._keys(paper), seen))
-        self.duplicates += 1
+        taken = self.index.get(f"id:{paper.id}")
+        derived = paper.id == paper_id(None, paper.doi, paper.title)
+        if taken and derived:  # a DOI or title shared by two papers: the id is derived from the content too
+            basis = f"paper:{_title_key(paper)}|{normalise(paper.abstract)}"
+            paper = paper.model_copy(update={"id": "p" + hashlib.sha1(basis.encode()).hexdigest()[:10]})
+            taken = self.index.get(f"id:{paper.id}")
+        if taken:
+            paper = self._renamed(paper, taken[0], location)
+        for key in keys[:-1]:  # the DOI and the title: a taken id was reported above
+            if self.index.get(key):
+                first = self.index[key][0]
+                log.warning(
+                    "%s:%s: shares a %s with %s (%s) but not its content; kept as a different paper",
+                    self.name, location.removeprefix("line "), {"doi": "DOI", "title": "title"}[key.split(":")[0]],
+                    self.papers[first].id, self.where[first],
+                )  # fmt: skip
+                break
+        self._remember(paper, len(self.papers))
+        self.papers.append(paper)
+        self.where.append(location)
 
-    @staticmethod
-    def _same(other: Paper, title: str, doi: str) -> bool:
-        other_doi = (other.doi or "").lower()
-        if doi and other_doi:
-            return doi == other_doi
-        return normalise(other.title) == title
-
-    @staticmethod
-    def _keys(paper: Paper) -> list[str]:
-        keys = [f"id:{paper.id}", f"title:{normalise(paper.title)}"]
-        return [*keys, f"doi:{paper.doi.lower()}"] if paper.doi else keys
+    def _remember(self, paper: Paper, position: int) -> None:
+        keys = [f"id:{paper.id}", f"title:{_title_key(paper)}"]
+        keys += [f"doi:{paper.doi.lower()}"] if paper.doi else []
+        for key in keys:
+            positions = self.index.setdefault(key, [])
+            if position not in positions:
+                positions.append(position)
 
     def _renamed(self, paper: Paper, first: int, location: str) -> Paper:
         taken = self.papers[first]
@@ -205,6 +214,26 @@ class _Known:
             n += 1
         log.warning("%s; this one is kept as %r", message, f"{paper.id}-{n}")
         return paper.model_copy(update={"id": f"{paper.id}-{n}"})
+
+
+def _title_key(paper: Paper) -> str:
+    """The title, folded; a title with no letters or digits (emoji, punctuation) is kept as written."""
+    return normalise(paper.title) or paper.title
+
+
+def _same_paper(a: Paper, b: Paper) -> bool:
+    """Whether two records describe one paper (see `_Known`)."""
+    doi_a, doi_b = (a.doi or "").lower(), (b.doi or "").lower()
+    if doi_a and doi_b and doi_a != doi_b:
+        return False
+    title = _title_key(a) == _title_key(b)
+    abstract_a, abstract_b = normalise(a.abstract), normalise(b.abstract)
+    shorter, longer = sorted((abstract_a, abstract_b), key=len)
+    # a truncated copy: the shorter is the start of the longer and long enough to tell papers apart
+    abstract = abstract_a == abstract_b or (len(shorter.split()) >= 20 and longer.startswith(shorter))
+    if doi_a and doi_a == doi_b:
+        return title or abstract
+    return title and abstract
 
 
 Record = tuple[str, "dict[str, Any] | str"]
