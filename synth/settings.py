@@ -228,8 +228,11 @@ class Settings(BaseModel):
         return out
 
     def public(self) -> dict[str, Any]:
-        """The settings as JSON-ready values, nested by stage, for result files (no secrets are settings)."""
-        return self.model_dump(mode="json")
+        """The settings as JSON-ready values, nested by stage, for result files: no key is a setting, and a
+        password in the API base URL, or any known secret, is replaced by "[redacted]"."""
+        from synth.llm.secrets import scrub_data
+
+        return scrub_data(self.model_dump(mode="json"))
 
 
 TOP_LEVEL = {name: field for name, field in Settings.model_fields.items() if name not in GROUPS}

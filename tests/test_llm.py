@@ -195,6 +195,32 @@ def test_scrub_hides_keys_from_the_environment_and_bearer_tokens(monkeypatch: py
     monkeypatch.setenv("MY_SERVICE_TOKEN", "tok-98765432")
     text = "bad key sk-live-abcdef123456; header Authorization: Bearer abc.def.ghi123; tok-98765432"
     assert scrub(text) == "bad key [redacted]; header Authorization: Bearer [redacted]; [redacted]"
+    assert scrub("POST http://me:hunter2x@host/v1 failed") == "POST http://me:[redacted]@host/v1 failed"
+
+
+def test_settings_written_to_results_hide_a_password_in_the_api_base() -> None:
+    from synth.settings import Settings
+
+    url = "http://user:pw-secret-123@127.0.0.1:9/v1?api_key=qk-secret-456&region=eu"
+    public = Settings.build({"model": "openai/local", "api_base": url}).public()
+    written = json.dumps(public)
+    assert "pw-secret-123" not in written and "qk-secret-456" not in written
+    assert public["llm"]["api_base"].startswith("http://user:[redacted]@127.0.0.1:9/v1?")
+    assert "region=eu" in public["llm"]["api_base"]  # only credentials are hidden
+
+
+def test_debug_logs_of_what_a_server_echoes_are_scrubbed(fake_openai, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from synth.cli import app
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-header-echo-778899")
+    server = fake_openai(Answer(content="{}", headers={"x-echo-key": "sk-header-echo-778899"}))
+    result = CliRunner().invoke(app, ["-vv", "draft", "program synthesis", "--model", "openai/local",
+                                      "--api-base", server.base, "--no-cache", "--pipeline", "one-shot"])  # fmt: skip
+    assert server.requests  # the server was reached, and its headers logged at debug level
+    assert "x-echo-key" in result.stderr
+    assert "sk-header-echo-778899" not in result.output + result.stderr
 
 
 # -- the OpenAI-compatible client, against a scripted server ------------------------------------------------

@@ -81,6 +81,10 @@ def _root(
 ) -> None:
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s: %(message)s", force=True)
+    from synth.llm.secrets import ScrubbingFilter  # here: `synth --help` stays free of pydantic
+
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(ScrubbingFilter())
     # litellm and HTTP clients are chatty at INFO; they speak only when asked for debug output.
     for noisy in ("LiteLLM", "litellm", "httpx", "httpcore", "openai", "filelock"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
