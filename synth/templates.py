@@ -18,11 +18,15 @@ from synth.errors import SettingsError
 # The tags that frame data in the templates; data must not be able to open or close one.
 _FRAME_TAG = re.compile(r"<\s*/?\s*(query|source|claim)\b", re.IGNORECASE)
 # Characters that render as nothing: they can split a tag so that a pattern misses it while a model reads it.
-_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
+# Control characters other than tab and newline (a NUL can end a string in a server's C code) go too.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
+)
 # Brackets that look like < and >, and letters of other scripts that look like Latin ones.
 _ANGLES = str.maketrans(
     {"\uff1c": "<", "\ufe64": "<", "\u3008": "<", "\u2329": "<", "\u27e8": "<",
-     "\uff1e": ">", "\ufe65": ">", "\u3009": ">", "\u232a": ">", "\u27e9": ">", "\uff0f": "/"}
+     "\uff1e": ">", "\ufe65": ">", "\u3009": ">", "\u232a": ">", "\u27e9": ">", "\uff0f": "/", "\u2044": "/",
+     "\u2215": "/", "\u29f8": "/"}
 )  # fmt: skip
 _LOOKALIKES = str.maketrans(
     "аеорсуіјѕһԛхАВЕКМНОРСТХѕαοτυνρκεΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
@@ -30,7 +34,7 @@ _LOOKALIKES = str.maketrans(
 )
 # Chat-template control tokens of common model families: in data they could end a turn or start one.
 _CONTROL_TOKEN = re.compile(
-    r"<\|[^|<>\n]{1,40}\|>|<\s*/?\s*(?:s|start_of_turn|end_of_turn|bos|eos|unk|pad)\s*>|\[/?INST\]|<<\s*/?\s*SYS\s*>>",
+    r"<[|\uff5c][^|\uff5c<>\n]{1,40}[|\uff5c]>|<\s*/?\s*(?:s|start_of_turn|end_of_turn|bos|eos|unk|pad)\s*>|\[/?INST\]|<<\s*/?\s*SYS\s*>>",
     re.IGNORECASE,
 )
 
@@ -94,8 +98,11 @@ class Prompts:
             return str(self._env.get_template(f"{name}.j2").render(**variables)).strip()
         except TemplateError as e:
             raise SettingsError(f"prompt template {name}.j2: {e}") from e
-        except (RecursionError, MemoryError, OverflowError) as e:  # a user template that recurses or explodes
-            raise SettingsError(f"prompt template {name}.j2 could not be rendered ({type(e).__name__})") from e
+        except UnicodeDecodeError as e:
+            raise SettingsError(f"prompt template {name}.j2 is not UTF-8 text ({e.reason} at byte {e.start})") from e
+        except Exception as e:  # a user's template is code: 1/0, a failed pop, a bad format string
+            detail = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+            raise SettingsError(f"prompt template {name}.j2 could not be rendered ({detail[:200]})") from e
 
     def hashes(self) -> dict[str, str]:
         """sha256 of every template in use (an override replaces the shipped file of its name)."""
