@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from synth.text import clean_text
 
 
 class Paper(BaseModel):
@@ -45,12 +47,23 @@ class Sentence(BaseModel):
         default=False, description="A sentence about the paper being written itself, which cites nothing by design."
     )
 
+    @field_validator("text")
+    @classmethod
+    def _clean(cls, text: str) -> str:
+        # A model's JSON can spell terminal escapes as \u001b: decoded, they would reach the user's terminal.
+        return clean_text(text)
+
 
 class Paragraph(BaseModel):
     """A paragraph: one theme of the section."""
 
     sentences: list[Sentence]
     theme: str | None = Field(default=None, description="A few words naming the theme, when known.")
+
+    @field_validator("theme")
+    @classmethod
+    def _clean(cls, theme: str | None) -> str | None:
+        return clean_text(theme) if theme else theme
 
 
 class LeftOut(BaseModel):

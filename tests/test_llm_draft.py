@@ -191,6 +191,15 @@ def test_missing_variable_is_an_error_and_overrides_are_used(tmp_path: Path) -> 
         Prompts(tmp_path / "missing")
 
 
+def test_terminal_escapes_spelled_in_a_replys_json_never_reach_the_section() -> None:
+    raw = json.dumps({"paragraphs": [{"theme": "T\u001b[1m", "sentences": [
+        {"text": "Programs \u001b]52;c;cHduZWQ=\u0007are synthesized \u001b[31mfrom examples.", "cites": [1]}]}]})  # fmt: skip
+    section = LLMDrafter(FakeLLM(raw)).draft("q", _long_hits(1))
+    text = " ".join(s.text for s in section.sentences) + str(section.paragraphs[0].theme)
+    assert "\x1b" not in text and "\x07" not in text
+    assert section.sentences[0].text == "Programs are synthesized from examples."
+
+
 @pytest.mark.parametrize(
     ("source", "message"),
     [

@@ -17,7 +17,7 @@ from synth.corpus.csl import csl_records, is_csl
 from synth.corpus.ris import ris_records
 from synth.errors import CorpusError
 from synth.models import Paper
-from synth.text import normalise
+from synth.text import clean_text, normalise
 
 log = logging.getLogger(__name__)
 
@@ -382,7 +382,7 @@ def _to_paper(record: dict[str, Any]) -> Paper | str:
 def _clean(value: Any) -> str:
     if value is None:
         return ""
-    return " ".join(str(value).split())
+    return " ".join(clean_text(str(value)).split())  # no terminal escapes: `synth search` prints these
 
 
 def _year(value: Any) -> int | None:

@@ -32,10 +32,10 @@ from synth.errors import (
 from synth.llm import model_info
 from synth.llm.base import Message, Reply, Window
 from synth.llm.providers import is_loopback
-from synth.llm.replies import clean_text
 from synth.llm.secrets import remember, scrub
 from synth.models import Usage
 from synth.retry_after import retry_after
+from synth.text import clean_text
 
 log = logging.getLogger(__name__)
 

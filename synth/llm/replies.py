@@ -30,13 +30,6 @@ LATEX_COMMANDS = frozenset(
     tan tanh tau text textbf textit textrm textsc textsf texttt textup tfrac theta therefore tilde times tiny to top
     triangle triangleq tt""".split()
 )
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def clean_text(text: str) -> str:
-    """Text without terminal escape sequences, control characters or bidi overrides (line breaks kept)."""
-    return _CONTROL.sub("", _ANSI.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
 
 
 @dataclass

@@ -21,10 +21,10 @@ from pydantic import BaseModel, ValidationError
 from synth.errors import LLMError
 from synth.files import write_text
 from synth.llm.base import LLM, Message, Reply, Window
-from synth.llm.replies import clean_text
 from synth.llm.secrets import scrub
 from synth.llm.usage import record
 from synth.models import Usage
+from synth.text import clean_text
 
 log = logging.getLogger(__name__)
 
