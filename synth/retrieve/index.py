@@ -30,7 +30,9 @@ class CorpusIndex:
         """The BM25 index: loaded from the cache when it is there and sound, else built (and cached)."""
         if self.folder is None:
             return BM25Index.build(self.corpus)
-        meta = {"format": INDEX_FORMAT, "fingerprint": self.corpus.fingerprint, "synth": __version__}
+        # num_docs too: meta.json carries the checksums, so nothing else vouches for it (a 10^12 there is 4 TB)
+        meta = {"format": INDEX_FORMAT, "fingerprint": self.corpus.fingerprint, "synth": __version__,
+                "num_docs": len(self.corpus)}  # fmt: skip
         path = self.folder / f"bm25-{self.corpus.fingerprint[:24]}"
         index = BM25Index.load(path, meta)
         if index is not None:
