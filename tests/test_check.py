@@ -98,6 +98,17 @@ def test_synth_json_and_section(corpus) -> None:
         assert doc.retrieved == [h.paper.id for h in section.hits]
 
 
+def test_a_section_citing_ids_the_corpus_lacks_is_checked_not_crashed(corpus) -> None:
+    data = {"query": "q", "paragraphs": [{"sentences": [
+        {"text": "Programs are synthesized from input-output examples with neural search.",
+         "citations": ["elsewhere", "synth1"]}]}]}  # fmt: skip
+    doc = read_source(data, None, corpus)
+    assert doc.sentences[0].cited == ["synth1"] and doc.sentences[0].unresolved == ["elsewhere"]
+    assert any("cited ids not in" in n for n in doc.notes)
+    report = synth.Synthesizer(corpus=corpus).check(data)
+    assert report.invalid_citations == 1
+
+
 # -- metrics with a scripted judge ------------------------------------------------------------------------
 
 

@@ -83,9 +83,9 @@ def read_source(
     if text is not None:
         return parse_text(text, corpus, kind)
     if isinstance(source, Section):
-        return _from_section(source)
+        return _from_section(source, corpus)
     if isinstance(source, dict):
-        return _from_json(source)
+        return _from_json(source, corpus)
     assert source is not None
     if isinstance(source, str) and ("\n" in source or len(source) > MAX_PATH_CHARS):
         raise SynthError("that looks like text, not a file name: pass it as text=...")
@@ -109,7 +109,7 @@ def parse_text(text: str, corpus: Corpus, kind: Kind | None = None) -> Document:
             data = json.loads(text)
         except (ValueError, RecursionError) as e:
             raise SynthError(f"not a synth JSON result: {e}") from None
-        doc = _from_json(data)
+        doc = _from_json(data, corpus)
         doc.kind = "json"
         return doc
     if kind == "latex" or (kind is None and "\\cite" in text):
@@ -133,22 +133,34 @@ def _blank(text: str) -> str:
     return re.sub(r"[^\n]", " ", text)
 
 
-def _from_section(section: Section) -> Document:
+def _from_section(section: Section, corpus: Corpus) -> Document:
+    """A drafted section as a document; an id the corpus lacks (drafted from another corpus) is unresolved."""
     sentences = [
-        CitedSentence(text=s.text, cited=list(dict.fromkeys(s.citations)))
+        CitedSentence(
+            text=s.text,
+            cited=[c for c in dict.fromkeys(s.citations) if c in corpus.by_id],
+            unresolved=[c for c in dict.fromkeys(s.citations) if c not in corpus.by_id],
+        )
         for p in section.paragraphs
         for s in p.sentences
     ]
+    missing = {c for s in sentences for c in s.unresolved}
+    notes = [f"cited ids not in {corpus.source}: {len(missing)} (was the section drafted from another corpus?)"]
     return Document(
-        sentences=sentences, retrieved=[h.paper.id for h in section.hits] or None, query=section.query, section=section
+        sentences=sentences,
+        retrieved=[h.paper.id for h in section.hits] or None,
+        query=section.query,
+        section=section,
+        notes=notes if missing else [],
     )
 
 
-def _from_json(data: object) -> Document:
+def _from_json(data: object, corpus: Corpus) -> Document:
     try:
-        return _from_section(Section.model_validate(data))
+        section = Section.model_validate(data)
     except ValueError as e:
         raise SynthError(f"not a synth JSON result: {str(e).splitlines()[0]}") from None
+    return _from_section(section, corpus)
 
 
 def _references(text: str, corpus: Corpus) -> tuple[str, dict[int, str], int | None]:
