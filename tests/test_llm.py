@@ -31,7 +31,7 @@ from synth.llm.openai_compat import OpenAICompatible
 from synth.llm.secrets import scrub
 from synth.llm.wrappers import Accounted, Cached, Retrying
 from synth.models import Usage
-from synth.retry_after import retry_after
+from synth.retry_after import retry_after, retry_after_from
 from synth.testing import FakeLLM
 
 MESSAGES = [{"role": "user", "content": "hello there"}]
@@ -92,10 +92,17 @@ def test_retry_after_is_honoured_and_clamped() -> None:
 
 @pytest.mark.parametrize(
     ("header", "seconds"),
-    [("5", 5.0), ("0", 0.0), ("nan", None), ("-3", None), ("soon", None), ("1e9", 60.0), ("", None), (None, None)],
-)
+    [("5", 5.0), (" 2.5 ", 2.5), ("0", 0.0), ("nan", None), ("-3", None), ("soon", None), ("1e9", None),
+     ("90", 60.0), ("1_0", None), ("\u0661\u0660", None), ("", None), (None, None)],
+)  # fmt: skip
 def test_retry_after_header_values(header: str | None, seconds: float | None) -> None:
     assert retry_after(header) == seconds
+
+
+def test_retry_after_ms_is_read_first() -> None:
+    assert retry_after_from({"retry-after-ms": "2500", "retry-after": "3"}) == 2.5
+    assert retry_after_from({"retry-after-ms": "soon", "retry-after": "3"}) == 3.0
+    assert retry_after_from({}) is None and retry_after_from(None) is None
 
 
 # -- Cached -----------------------------------------------------------------------------------------------

@@ -25,9 +25,10 @@ from synth.errors import (
 )
 from synth.llm import model_info
 from synth.llm.base import Message, Reply, Window
-from synth.llm.openai_compat import _completion, retry_after
+from synth.llm.openai_compat import _completion
 from synth.llm.providers import is_loopback
 from synth.llm.secrets import scrub
+from synth.retry_after import retry_after_from
 
 log = logging.getLogger(__name__)
 _litellm: Any = None
@@ -165,7 +166,7 @@ class LiteLLMClient:
             or getattr(getattr(error, "response", None), "headers", None)
             or {}
         )
-        after = retry_after(headers.get("retry-after") if hasattr(headers, "get") else None)
+        after = retry_after_from(headers)
         if isinstance(error, ex.ContextWindowExceededError):
             return ContextWindowExceeded(text + " (lower --k or set --context-window)")
         if isinstance(error, (ex.AuthenticationError, ex.PermissionDeniedError)):

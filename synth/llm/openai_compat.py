@@ -34,7 +34,7 @@ from synth.llm.base import Message, Reply, Window
 from synth.llm.providers import is_loopback
 from synth.llm.secrets import remember, scrub
 from synth.models import Usage
-from synth.retry_after import retry_after
+from synth.retry_after import retry_after_from
 from synth.text import clean_text
 
 log = logging.getLogger(__name__)
@@ -233,7 +233,7 @@ class OpenAICompatible:
         if status == 429:
             return LLMRateLimited(
                 text + " (rate limited; try later or lower --workers)",
-                retry_after=retry_after(headers.get("retry-after")),
+                retry_after=retry_after_from(headers),
             )
         if status in (401, 403):
             return LLMRejected(text + " (check the API key in the environment)", fatal=True)
@@ -246,7 +246,7 @@ class OpenAICompatible:
             error.window = int(m.group(1)) if m and m.groups() else None  # type: ignore[attr-defined]
             return error
         if status >= 500:
-            return LLMServerError(text + " (server error)", retry_after=retry_after(headers.get("retry-after")))
+            return LLMServerError(text + " (server error)", retry_after=retry_after_from(headers))
         return LLMRejected(text + " (the server rejected the request)")
 
     def _response_format(self, schema: dict[str, Any]) -> dict[str, Any] | None:

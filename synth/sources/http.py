@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from synth._version import __version__
 from synth.errors import SourceError
-from synth.retry_after import retry_after
+from synth.retry_after import retry_after_from
 
 if TYPE_CHECKING:
     import httpx
@@ -169,7 +169,7 @@ class Http:
         status = response.status_code
         if status in RETRY_STATUS:
             reason = "rate limited (HTTP 429)" if status == 429 else f"server error (HTTP {status})"
-            raise _Transient(reason, retry_after(response.headers.get("retry-after")))
+            raise _Transient(reason, retry_after_from(response.headers))
         if status >= 400:
             detail = self.describe(response.content)
             raise SourceError(
