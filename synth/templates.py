@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from synth.errors import SettingsError
+
+MAX_RENDER_CHARS = 2_000_000  # far beyond any model's context window (about 500,000 tokens)
+MAX_RENDER_SECONDS = 10.0  # the shipped templates render in milliseconds
+MAX_EXPONENT = 10_000
 
 # The tags that frame data in the templates; data must not be able to open or close one.
 _FRAME_TAG = re.compile(r"<\s*/?\s*(query|source|claim)\b", re.IGNORECASE)
@@ -79,8 +84,24 @@ class Prompts:
     def _env(self) -> Any:
         from jinja2 import FileSystemLoader, StrictUndefined
         from jinja2.sandbox import SandboxedEnvironment
+        from jinja2.utils import generate_lorem_ipsum
 
-        env = SandboxedEnvironment(
+        class Bounded(SandboxedEnvironment):
+            """The sandbox, with the operators that can build a huge value in one step held to the render cap."""
+
+            intercepted_binops = frozenset({"*", "**"})
+
+            def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+                if operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
+                    raise ValueError(f"an exponent above {MAX_EXPONENT}")
+                if operator == "*":
+                    sized, times = (left, right) if isinstance(right, int) else (right, left)
+                    sequence = isinstance(sized, str | list | tuple) and isinstance(times, int)
+                    if sequence and len(sized) * times > MAX_RENDER_CHARS:
+                        raise ValueError(f"a value longer than {MAX_RENDER_CHARS:,} characters")
+                return super().call_binop(context, operator, left, right)
+
+        env = Bounded(
             loader=FileSystemLoader([str(d) for d in self.dirs]),
             undefined=StrictUndefined,  # a missing variable is an error, never an empty string
             autoescape=False,
@@ -88,14 +109,28 @@ class Prompts:
             lstrip_blocks=True,
         )
         env.filters["data"] = as_data
+        env.globals["lipsum"] = lambda n=5, **kw: generate_lorem_ipsum(min(int(n), 100), **kw)
         return env
 
     def render(self, name: str, **variables: Any) -> str:
-        """Render template `name` with the variables; a missing template or variable raises SettingsError."""
+        """Render template `name` with the variables; a missing template or variable raises SettingsError.
+
+        A user's template is code that could run away: its output is capped at MAX_RENDER_CHARS and its
+        rendering at MAX_RENDER_SECONDS (checked as it writes; a loop that writes nothing is not caught).
+        """
         from jinja2 import TemplateError
 
         try:
-            return str(self._env.get_template(f"{name}.j2").render(**variables)).strip()
+            chunks: list[str] = []
+            size, deadline = 0, time.monotonic() + MAX_RENDER_SECONDS
+            for chunk in self._env.get_template(f"{name}.j2").generate(**variables):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_RENDER_CHARS:
+                    raise ValueError(f"its output passed {MAX_RENDER_CHARS:,} characters")
+                if time.monotonic() > deadline:
+                    raise ValueError(f"it ran for more than {MAX_RENDER_SECONDS:.0f} s")
+            return "".join(chunks).strip()
         except TemplateError as e:
             raise SettingsError(f"prompt template {name}.j2: {e}") from e
         except UnicodeDecodeError as e:

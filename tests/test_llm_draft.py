@@ -207,6 +207,13 @@ def test_terminal_escapes_spelled_in_a_replys_json_never_reach_the_section() -> 
         (b"{{ {}.pop('x') }}", r"system\.j2 could not be rendered \(KeyError: 'x'\)"),
         (b"{{ '%s %s' % 'a' }}", r"system\.j2 could not be rendered \(TypeError: not enough arguments"),
         (b"Hello \xff there", r"system\.j2 is not UTF-8 text \(invalid start byte at byte 6\)"),
+        # runaway templates are the user's own code, but still end with a sentence, quickly
+        (
+            b"{% for i in range(99999) %}{% for j in range(99999) %}x{% endfor %}{% endfor %}",
+            r"system\.j2 could not be rendered \(ValueError: its output passed 2,000,000 characters\)",
+        ),
+        (b"{{ 'q' * 10**9 }}", r"system\.j2 could not be rendered \(ValueError: a value longer than 2,000,000"),
+        (b"{{ 2 ** 100000 }}", r"system\.j2 could not be rendered \(ValueError: an exponent above 10000\)"),
     ],
 )
 def test_a_user_template_that_fails_is_a_settings_error_naming_it(tmp_path: Path, source: bytes, message: str) -> None:
