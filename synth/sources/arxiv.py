@@ -17,7 +17,7 @@ from datetime import date
 from synth.errors import SettingsError, SourceError
 from synth.models import Paper
 from synth.sources.base import DateWindow, Skipped, to_paper
-from synth.sources.http import Http, Limits
+from synth.sources.http import Http, HttpSource, Limits
 from synth.sources.queries import terms
 
 NS = {
@@ -30,7 +30,7 @@ _ABS = re.compile(r"arxiv\.org/abs/(.+?)/?$")
 _EARLIEST, _LATEST = date(1991, 1, 1), date(2999, 12, 31)  # arXiv opened in 1991
 
 
-class ArxivSource:
+class ArxivSource(HttpSource):
     """arXiv's query API: relevance-ranked, `page_size` results a request, one request every 3 seconds."""
 
     name = "arxiv"
@@ -42,15 +42,6 @@ class ArxivSource:
         self.url = base_url or os.environ.get(self.env_url) or self.default_url
         self.page_size = page_size
         self.http = Http(self.name, delay=self.delay, limits=limits, describe=_error_summary)
-
-    @property
-    def requests(self) -> int:
-        """HTTP requests sent so far."""
-        return self.http.requests
-
-    def close(self) -> None:
-        """Release the connection."""
-        self.http.close()
 
     def search(self, query: str, limit: int, window: DateWindow) -> Iterator[Paper | Skipped]:
         """Up to `limit` entries for the query, submitted within the window (arXiv's submittedDate filter)."""

@@ -204,3 +204,18 @@ def _describe(body: bytes) -> str:
                 break
     first = text.splitlines()[0] if text else ""
     return first[:200]
+
+
+class HttpSource:
+    """What the sources built on `Http` share: their request count and closing the connection."""
+
+    http: Http
+
+    @property
+    def requests(self) -> int:
+        """HTTP requests sent so far."""
+        return self.http.requests
+
+    def close(self) -> None:
+        """Release the connection."""
+        self.http.close()

@@ -19,7 +19,7 @@ from typing import Any
 from synth.errors import SourceError
 from synth.models import Paper
 from synth.sources.base import DateWindow, Skipped, to_paper
-from synth.sources.http import Http, Limits, json_body
+from synth.sources.http import Http, HttpSource, Limits, json_body
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ FIELDS = (
 _ABS = re.compile(r"arxiv\.org/abs/([^?#]+?)/?$")
 
 
-class OpenAlexSource:
+class OpenAlexSource(HttpSource):
     """OpenAlex's works search, `page_size` works a request (at most 100)."""
 
     name = "openalex"
@@ -49,15 +49,6 @@ class OpenAlexSource:
         httpx_log = logging.getLogger("httpx")
         if key and not any(isinstance(f, _Redact) and f.secret == key for f in httpx_log.filters):
             httpx_log.addFilter(_Redact(key))  # the key travels as a query parameter: keep it out of request logs
-
-    @property
-    def requests(self) -> int:
-        """HTTP requests sent so far."""
-        return self.http.requests
-
-    def close(self) -> None:
-        """Release the connection."""
-        self.http.close()
 
     def search(self, query: str, limit: int, window: DateWindow) -> Iterator[Paper | Skipped]:
         """Up to `limit` works for the query, published within the window (from/to_publication_date)."""

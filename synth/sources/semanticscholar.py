@@ -19,7 +19,7 @@ from typing import Any
 from synth.errors import SourceError
 from synth.models import Paper
 from synth.sources.base import DateWindow, Skipped, to_paper
-from synth.sources.http import Http, Limits, json_body
+from synth.sources.http import Http, HttpSource, Limits, json_body
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ FIELDS = "paperId,externalIds,url,title,abstract,venue,year,publicationDate,auth
 MAX_RESULTS = 1000  # the relevance search serves the first 1,000 results of a query and no more
 
 
-class SemanticScholarSource:
+class SemanticScholarSource(HttpSource):
     """Semantic Scholar's relevance search, `page_size` papers a request (at most 100)."""
 
     name = "semanticscholar"
@@ -44,15 +44,6 @@ class SemanticScholarSource:
         self.http = Http(
             self.name, delay=self.delay, limits=limits, headers={"x-api-key": key} if key else None, hint=hint
         )
-
-    @property
-    def requests(self) -> int:
-        """HTTP requests sent so far."""
-        return self.http.requests
-
-    def close(self) -> None:
-        """Release the connection."""
-        self.http.close()
 
     def search(self, query: str, limit: int, window: DateWindow) -> Iterator[Paper | Skipped]:
         """Up to `limit` papers for the query, published within the window (publicationDateOrYear)."""
