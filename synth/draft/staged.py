@@ -1,7 +1,7 @@
 """Staged LLM drafting, built for weak models: small JSON replies, batches, and an offline way for every stage.
 
 (a) the candidate pool comes from retrieval (`pool` papers, with LLM query expansion when asked for);
-(b) `filter`: the model decides paper by paper which candidates to cite, at most k;
+(b) `filter`: the model says paper by paper which candidates are related, which moves retrieval's bar; at most k;
 (c) `evidence`: claims per paper (one paper per call), each with a quote code finds in the abstract;
 (d) `outline`: named themes, their papers, how each relates to the paper being written;
 (e) `write`: one paragraph per theme from its cards, citing only that theme's papers;
@@ -56,8 +56,7 @@ class StagedDrafter:
 
         start = time.perf_counter()
         votes, notes = await vote(self.llm, self.prompts, system, query, hits, concurrency=self.concurrency)
-        # A floor of eight (or k): a section of two or three papers is not a related-work section.
-        kept, left_out = select(hits, votes, self.k, min_keep=min(len(hits), self.k, 8))
+        kept, left_out = select(hits, votes, self.k)
         issues += notes
         timings["filter_s"] = time.perf_counter() - start
 
