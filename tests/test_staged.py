@@ -181,6 +181,9 @@ def test_the_models_answer_moves_retrievals_bar() -> None:
     kept, left_out = select(hits, votes, k=1)
     assert [h.paper.id for h in kept] == ["d"]
     assert {lo.id: lo.reason for lo in left_out}["a"] == "only the best 1 are cited"
-    # a model that turns everything down (or never answers) leaves retrieval's own bar
+    # a model that turns everything down (or never answers) leaves retrieval's own bar, and at least three
     kept, _ = select(hits, dict.fromkeys(votes, False), k=4)
-    assert [h.paper.id for h in kept] == ["a", "b"]
+    assert [h.paper.id for h in kept] == ["a", "b", "c"]
+    dominant = _hits({"a": 10.0, "b": 1.0, "c": 0.9, "d": 0.8})
+    kept, _ = select(dominant, {"a": False, "b": False, "c": False, "d": True}, k=4)
+    assert [h.paper.id for h in kept] == ["a", "d", "b"]  # the model's yes joins first
