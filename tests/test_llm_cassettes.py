@@ -108,3 +108,25 @@ def test_llm_judge_against_a_local_model(cassette, fixtures: Path) -> None:
     assert report.citation_precision == verdict.score
     # One question for the citation alone, one for the sentence's citations together (the same here: asked once).
     assert len(cassette.requests) == 1 and report.usage.calls == 1
+
+
+def test_staged_pipeline_against_a_local_model(cassette) -> None:
+    synth = Synthesizer(model="openai/local", api_base=BASE.format("ok"), k=4, pool=6, words=150)
+    section = synth.draft(QUERY)  # staged is the default pipeline with a model
+    posts = [r for r in cassette.requests if r.method == "POST"]
+    assert section.drafter == "staged" and len(posts) == section.usage.calls
+    # every stage asked the model: one filter question per candidate, then evidence, outline, paragraphs
+    stages = section.usage.stages
+    assert stages["filter"].calls == 6 and {"evidence", "outline", "write"} <= set(stages)
+    assert {"filter_s", "evidence_s", "outline_s", "write_s", "verify_s"} <= set(section.timings)
+    hits = {h.paper.id for h in section.hits}
+    cited = {c for s in section.sentences for c in s.citations}
+    assert cited and cited <= hits and len(cited) <= 4
+    # what reaches the user was verified: each citation it keeps is supported or was repaired to one that is
+    kept = [v for v in section.verdicts if v.status != "removed"]
+    assert kept and all(v.status in ("supported", "repaired") for v in kept)
+    assert {(v.sentence, v.paper) for v in kept} == {
+        (i, c) for i, s in enumerate(section.sentences) for c in s.citations
+    }
+    refs = section.markdown.partition("### References")[2]
+    assert len(re.findall(r"^\[(\d+)\]", refs, flags=re.M)) == len(cited)
