@@ -8,10 +8,10 @@ whether the paper would be *cited*, it said no to all 40 candidates of two dev q
 The answer moves retrieval's bar rather than replacing it: a candidate the model calls related is kept when
 its score reaches YES_BAR x the best score, one it turns down only from NO_BAR x the best. On the 20 dev
 queries the 1.5B model called 42% of the authors' papers related and 12% of the others, which is no better
-than retrieval's own ranking: with this rule 73.0% of the papers kept are ones the authors cited (8.2 papers a
-query), against 73.5% for the bar alone and 56.2% for "the model's yes or the bar, at least 8" (10.4 papers);
+than retrieval's own ranking: with this rule 72.1% of the papers kept are ones the authors cited (8.2 papers a
+query), against 72.7% for the bar alone and 56.2% for "the model's yes or the bar, at least 8" (10.4 papers);
 eval/README.md. A stronger model's answers are worth more, and the rule lets them count. At least three are
-kept (66.3%, 8.5 papers: three queries would otherwise cite one paper), at most k, those the model accepts
+kept (65.5%, 8.5 papers: three queries would otherwise cite one paper), at most k, those the model accepts
 first. A candidate whose reply fails twice counts as turned down: retrieval decides it.
 """
 
