@@ -187,3 +187,32 @@ def test_the_models_answer_moves_retrievals_bar() -> None:
     dominant = _hits({"a": 10.0, "b": 1.0, "c": 0.9, "d": 0.8})
     kept, _ = select(dominant, {"a": False, "b": False, "c": False, "d": True}, k=4)
     assert [h.paper.id for h in kept] == ["a", "d", "b"]  # the model's yes joins first
+
+
+def test_written_sentences_are_split_and_lose_what_was_copied_from_the_prompt() -> None:
+    from synth.draft.write import tidy
+
+    assert tidy("The evidence states that trees encode code structure.") == "Trees encode code structure."
+    assert tidy('They reach 90% accuracy (quote: "we reach 90% accuracy").') == "They reach 90% accuracy."
+    assert tidy("They alleviate it. (quote: 'Tools help.').") == "They alleviate it."
+    assert (
+        tidy("Smith et al. weigh the evidence that trees help.") == "Smith et al. weigh the evidence that trees help."
+    )
+
+
+def test_an_item_holding_two_sentences_becomes_two_each_judged(corpus) -> None:
+    model = Model(corpus)
+    two = "Programs are written from examples by a neural model. Passages are retrieved for open-domain questions."
+
+    def write_two(messages):  # type: ignore[no-untyped-def]
+        if stage(messages) == "write":
+            return json.dumps({"sentences": [{"text": two, "cites": [1]}]})
+        return model(messages)
+
+    section = Synthesizer(corpus=corpus, llm=FakeLLM(write_two, repeat=True), k=4, pool=8).draft(QUERY)
+    texts = [s.text for s in section.sentences]
+    assert not any(two in t for t in texts)  # never one sentence of two claims
+    # the retrieval claim is judged on its own: not what the cited paper says, it moves to the retrieval paper
+    passages = [s for s in section.sentences if s.text == "Passages are retrieved for open-domain questions."]
+    assert [s.citations for s in passages] == [["ret1"]]
+    assert any(c.kind == "citation replaced" and c.papers_after == ["ret1"] for c in section.changes)

@@ -88,14 +88,19 @@ def test_a_good_rewrite_is_kept_and_judged(corpus) -> None:
     assert [c.kind for c in section.changes] == ["citation removed", "sentence rewritten"]
 
 
-def test_sentences_about_the_paper_being_written_may_stand_uncited(corpus) -> None:
+def test_sentences_about_the_paper_being_written_stand_uncited_when_its_abstract_says_them(corpus) -> None:
+    paper = ("Verified drafting. Our method drafts related work with retrieval for question answering and "
+             "program synthesis, and verifies every citation before output.")  # fmt: skip
     draft = {"paragraphs": [{"sentences": [
         {"text": "Unlike these systems, our method verifies every citation before output.", "cites": [], "about_query": True},
-        {"text": "Enumerative search finds programs that fit input-output examples.", "cites": [1]},
+        {"text": "Our method generates code with large language models at scale.", "cites": [], "about_query": True},
     ]}]}  # fmt: skip
-    section = synthesizer(corpus, draft).draft(QUERY)
+    section = synthesizer(corpus, draft).draft(paper)
     assert section.sentences[0].about_query and section.sentences[0].citations == []
-    assert not any(c.kind == "sentence dropped" for c in section.changes)
+    # a cited paper's topic claimed for the paper being written is not in its abstract: dropped, and said so
+    assert "Our method generates code with large language models at scale." not in [s.text for s in section.sentences]
+    (dropped,) = [c for c in section.changes if c.kind == "sentence dropped"]
+    assert dropped.before.startswith("Our method generates code") and "marked as about the paper" in dropped.reason
 
 
 class Scripted:

@@ -4,7 +4,8 @@ For each citation the judge rejects, the candidate paper that supports the sente
 none does, the citation is removed. A sentence left with no supported citation is rewritten once from the
 evidence by the model (when there is one) and judged again; failing that it is dropped (drafts) or kept and
 reported without a citation (a user's own text, which synth does not delete). A sentence the writer marked as
-being about the paper being written may stand without a citation.
+being about the paper being written may stand without a citation when the query (that paper's title and
+abstract, or the topic) supports it; in a draft, one it does not support is dropped.
 
 The same engine serves verified drafting and `synth check --fix`.
 """
@@ -28,6 +29,9 @@ class Rewriter(Protocol):
     async def rewrite(self, sentence: str, evidence: list[tuple[Paper, str]], query: str | None) -> Sentence | None:
         """A new sentence citing only papers of `evidence` (by id), or None when the model gave nothing usable."""
         ...
+
+
+QUERY_ID = "(the paper being written)"  # the query as a pseudo-paper, to judge sentences about it
 
 
 @dataclass
@@ -98,6 +102,16 @@ class _Engine:
         changes: list[Change] = []
         verdicts: list[tuple[str, CitationVerdict]] = []
         failed: list[tuple[Paper, Verdict]] = []
+        if sentence.about_query and not sentence.citations and self.drop_unsupported and self.query:
+            # Uncited by design, so it must say what the paper being written says: a weak model fills this
+            # sentence with a cited paper's method ("relates to these works by proposing <their method>").
+            verdict = await judge_once(self.judge, text, [Paper(id=QUERY_ID, title="", abstract=self.query)], None)
+            if not verdict.supported:
+                changes.append(Change(kind="sentence dropped", sentence=index, before=text,
+                                      reason="marked as about the paper being written, whose abstract does not "
+                                      f"say it ({verdict.reason or 'not supported'})"))  # fmt: skip
+                return None, changes, []
+            return sentence, changes, verdicts
         if not sentence.citations and not sentence.about_query and self.drop_unsupported:
             # A draft's sentence must cite its source unless the writer marked it as about the paper being
             # written: give it the paper that supports it, if one does, else it goes.

@@ -20,13 +20,13 @@ from synth.draft.reply import ReplySentence, citations
 from synth.llm.base import LLM, Message
 from synth.models import Paragraph, Sentence
 from synth.templates import Prompts
-from synth.text import normalise
+from synth.text import normalise, split_sentences
 
 OUTPUT_EXAMPLE = json.dumps(
     {
         "sentences": [
             {"text": "A sentence about what a source does, without markers.", "cites": [1], "about_query": False},
-            {"text": "How the paper being written relates to these works.", "cites": [], "about_query": True},
+            {"text": "Unlike these works, we ... (the paper being written).", "cites": [], "about_query": True},
         ]
     }
 )
@@ -76,6 +76,23 @@ def _is_title(text: str, cards: list[Card]) -> bool:
     return any(words == normalise(c.paper.title) or words == normalise(c.paper.title.split(":")[0]) for c in cards)
 
 
+# What a weak model copies from the prompt's evidence list into its prose: the quote markup, and talk of
+# "the evidence" rather than of the papers.
+_QUOTE_MARKUP = re.compile(r"\s*\(\s*quote:\s*[\"'“‘].*?[\"'”’]\s*\)", re.IGNORECASE)
+_META_OPENING = re.compile(
+    r"^(?:(?:the|this|their|its) evidence (?:states|shows|says|suggests|indicates|notes) that|according to "
+    r"(?:the|their|its) evidence,)\s+",
+    re.IGNORECASE,
+)
+
+
+def tidy(text: str) -> str:
+    """The sentence without quote markup or an opening about "the evidence" copied from the prompt."""
+    text = re.sub(r"([.!?])\s*\.$", r"\1", _QUOTE_MARKUP.sub("", text))  # "it. (quote: ...)." -> "it."
+    stripped = _META_OPENING.sub("", text)
+    return stripped[:1].upper() + stripped[1:] if stripped != text else text
+
+
 def _ensure_stop(text: str) -> str:
     text = " ".join(text.split())
     return text if text[-1:] in ".!?" else text + "."
@@ -101,15 +118,17 @@ async def write(
     sentences = []
     for s in reply.sentences:
         text, cited = citations(s, len(theme.cards))
-        if not text or _is_title(text, theme.cards):  # a title alone is not a sentence
-            continue
-        if len(cited.numbers) == 1 and not s.about_query:
-            text = attributed(text, theme.cards[cited.numbers[0] - 1])
         if cited.rejected or cited.out_of_range:
             bad = [*cited.rejected, *(str(n) for n in cited.out_of_range)]
             notes.append(f"write: removed citations outside the theme's sources: {', '.join(bad)}")
         ids = [theme.cards[n - 1].paper.id for n in cited.numbers]
-        sentences.append(Sentence(text=_ensure_stop(text), citations=ids, about_query=s.about_query and not ids))
+        # One item may hold several sentences: each is judged on its own, so none rides on another's support.
+        for part in split_sentences(tidy(text)):
+            if _is_title(part, theme.cards):  # a title alone is not a sentence
+                continue
+            if len(cited.numbers) == 1 and not s.about_query:
+                part = attributed(part, theme.cards[cited.numbers[0] - 1])
+            sentences.append(Sentence(text=_ensure_stop(part), citations=ids, about_query=s.about_query and not ids))
     if not sentences:
         return offline(theme), [*notes, "write: the model wrote no usable sentence; used the offline way"]
     return Paragraph(sentences=sentences, theme=theme.name), notes
