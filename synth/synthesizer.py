@@ -254,7 +254,6 @@ class Synthesizer:
 
         papers = {h.paper.id: h.paper for h in hits}
         judge = drafting_judge(self)
-        costly = getattr(judge, "name", "") != "offline"
         result = await repair(
             section.sentences,
             judge=judge,
@@ -263,7 +262,7 @@ class Synthesizer:
             query=query,
             rewriter=LLMRewriter(self.llm, self.prompts) if self.llm is not None and self.uses_llm else None,
             drop_unsupported=True,
-            max_candidates=5 if costly else None,
+            max_candidates=_replacement_budget(judge),
         )
         repaired = iter(result.sentences)
         paragraphs = []
@@ -342,6 +341,7 @@ class Synthesizer:
         from synth.check.parse import parse_text, read_source
         from synth.check.repair import repair
         from synth.check.rewrite import LLMRewriter
+        from synth.llm import metering
         from synth.models import Sentence
 
         doc = read_source(source, text, self.corpus)
@@ -349,8 +349,6 @@ class Synthesizer:
         before = await self._check_document(doc, gold=None, query=query)
         sentences = [Sentence(text=s.text, citations=s.cited) for s in doc.sentences]
         pool = [self.corpus.by_id[pid] for pid in candidates(doc, self.corpus)]
-        from synth.llm import metering
-
         with metering() as meter:
             result = await repair(
                 sentences,
@@ -360,7 +358,7 @@ class Synthesizer:
                 query=query,
                 rewriter=LLMRewriter(self.llm, self.prompts) if self.llm is not None else None,
                 drop_unsupported=False,
-                max_candidates=None if getattr(self.judge, "name", "") == "offline" else 5,
+                max_candidates=_replacement_budget(self.judge),
                 lookup=self._papers_for,
             )
         fixed = write_back(doc, result.sentences, self.corpus)
@@ -386,6 +384,11 @@ class Synthesizer:
     ) -> Repair:
         """The sync form of `arepair`."""
         return run_sync(self.arepair(source, text=text, query=query))
+
+
+def _replacement_budget(judge: Judge) -> int | None:
+    """How many candidates a failed citation is judged against: all offline, the five likeliest with a model."""
+    return None if getattr(judge, "name", "") == "offline" else 5
 
 
 def _clean_query(query: str) -> str:
