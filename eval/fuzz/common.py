@@ -137,3 +137,14 @@ def small_corpus(n: int = 12) -> list[dict[str, Any]]:
             "doi": f"10.9999/fuzz.{i + 1}",
         })  # fmt: skip
     return out
+
+
+def write_suite(d: Path, queries: list[str]) -> Path:
+    """An eval suite folder over the sample corpus with these queries (ids q00, q01, ...)."""
+    suite = d / "suite"
+    suite.mkdir(parents=True, exist_ok=True)
+    (suite / "queries.jsonl").write_text(
+        "".join(json.dumps({"id": f"q{i:02d}", "query": q}) + "\n" for i, q in enumerate(queries))
+    )
+    (suite / "suite.json").write_text(json.dumps({"corpus": "sample"}))
+    return suite

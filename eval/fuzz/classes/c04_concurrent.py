@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import synthcli as cli
+from ..common import write_suite
 from ..core import CaseResult, Observed, exit_kind
 from ..fakeserver import Answer
 
@@ -27,16 +28,6 @@ QUERIES = [
     "evaluating generated research summaries", "neural code generation benchmarks", "graph neural networks",
     "chain of thought prompting", "instruction tuning of language models", "diffusion models for images",
 ]  # fmt: skip
-
-
-def _suite(d: Path, n: int) -> Path:
-    suite = d / "suite"
-    suite.mkdir(parents=True, exist_ok=True)
-    (suite / "queries.jsonl").write_text(
-        "".join(json.dumps({"id": f"q{i:02d}", "query": q}) + "\n" for i, q in enumerate(QUERIES[:n]))
-    )
-    (suite / "suite.json").write_text(json.dumps({"corpus": "sample"}))
-    return suite
 
 
 def run(ctx: Any) -> list[CaseResult]:
@@ -57,7 +48,7 @@ def run(ctx: Any) -> list[CaseResult]:
 def _case(ctx: Any, name: str, ks: tuple[int | None, int | None], stagger: float, llm: bool) -> CaseResult:
     d = ctx.case_dir(CLS, name)
     n = 6 if ctx.quick else 10
-    suite = _suite(d, n)
+    suite = write_suite(d, QUERIES[:n])
     run_dir = d / "run"
     home = d / "home"
     server = ctx.server(Answer(content=json.dumps({"paragraphs": [{"sentences": [{"text": "A claim about the topic.", "cites": [1]}]}]}), delay=0.4)) if llm else None  # fmt: skip

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import synthcli as cli
+from ..common import write_suite
 from ..core import CaseResult, Observed
 from ..fakeserver import Answer
 from ..runner import _kill_group
@@ -35,16 +36,6 @@ QUERIES = [
 ]  # fmt: skip
 LLM_REPLY = json.dumps({"paragraphs": [{"sentences": [{"text": "Programs are synthesized from examples.", "cites": [1]},
                                                       {"text": "Search is guided by neural models.", "cites": [2]}]}]})  # fmt: skip
-
-
-def _suite(d: Path, n: int) -> Path:
-    suite = d / "suite"
-    suite.mkdir(parents=True, exist_ok=True)
-    (suite / "queries.jsonl").write_text(
-        "".join(json.dumps({"id": f"q{i:02d}", "query": q}) + "\n" for i, q in enumerate(QUERIES[:n]))
-    )
-    (suite / "suite.json").write_text(json.dumps({"corpus": "sample"}))
-    return suite
 
 
 def run(ctx: Any) -> list[CaseResult]:
@@ -73,7 +64,7 @@ def _start(ctx: Any, args: list[str], home: Path, cwd: Path, env: dict[str, str]
 
 def _eval_kills(ctx: Any, rng: random.Random, d: Path, kills: int, *, llm: bool) -> list[CaseResult]:
     n = 8 if llm else 12
-    suite = _suite(d, n)
+    suite = write_suite(d, QUERIES[:n])
     home = d / "home"
     server = ctx.server(Answer(content=LLM_REPLY, delay=0.3)) if llm else None
     env = cli.llm_env(retries=0) if llm else {}
