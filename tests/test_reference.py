@@ -164,3 +164,13 @@ def test_damage_is_found(sentence: str, problem: str) -> None:
 )
 def test_clean_edits_are_not_damage(sentence: str) -> None:
     assert damage(sentence, [PAPER]) == []
+
+
+def test_the_closing_contrast_rests_on_the_sources_its_paragraph_cited() -> None:
+    closing = Sentence(text="Unlike these works, we verify citations.", about_query=True)
+    after_sources = Paragraph(sentences=[Sentence(text="Smith et al. propose X.", citations=["a"]), closing])
+    alone = Paragraph(sentences=[closing])
+    cited_contrast = Paragraph(sentences=[Sentence(text="Smith et al. do Y.", citations=["a"]),
+                                          Sentence(text="Unlike these works, Lee et al. do Z.", citations=["b"])])  # fmt: skip
+    section = Section(query="q", paragraphs=[after_sources, alone, cited_contrast])
+    assert dangling_openings(section) == [closing.text, "Unlike these works, Lee et al. do Z."]

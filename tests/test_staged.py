@@ -216,3 +216,27 @@ def test_an_item_holding_two_sentences_becomes_two_each_judged(corpus) -> None:
     passages = [s for s in section.sentences if s.text == "Passages are retrieved for open-domain questions."]
     assert [s.citations for s in passages] == [["ret1"]]
     assert any(c.kind == "citation replaced" and c.papers_after == ["ret1"] for c in section.changes)
+
+
+def test_one_sentence_about_the_paper_being_written_per_theme_and_no_contrast_on_a_source() -> None:
+    from synth.draft.evidence import Card, Claim
+    from synth.draft.outline import Theme
+    from synth.draft.write import write
+    from synth.llm.base import run_sync
+    from synth.templates import Prompts
+
+    paper = Paper(id="a", title="Lead sheets", abstract="We generate lead sheets.", authors=["Ann Lee", "Bo Kim"])
+    theme = Theme(name="Music", cards=[Card(paper=paper, claims=[Claim(text="x", quote="We generate lead sheets.")])])
+    reply = {"sentences": [
+        {"text": "Unlike these works, we generate lead sheets.", "cites": [1]},
+        {"text": "Unlike these works, we score music. Our model has two stages. It is fast.", "cites": [], "about_query": True},
+        {"text": "We also release a dataset.", "cites": [], "about_query": True},
+    ]}  # fmt: skip
+    llm = FakeLLM(lambda messages: json.dumps(reply), repeat=True)
+    paragraph, notes = run_sync(write(llm, Prompts(), [], "We score music.", theme, words=80, style="prose"))
+    texts = [s.text for s in paragraph.sentences]
+    # the source's sentence loses the contrast meant for the closing sentence, and speaks of its authors
+    assert texts[0] == "Lee and Kim generate lead sheets."
+    # the first sentence about the paper being written stays; the abstract the model went on to copy does not
+    assert texts[1:] == ["Unlike these works, we score music."] and paragraph.sentences[1].about_query
+    assert any("dropped 3 more" in n for n in notes)

@@ -17,6 +17,7 @@ from synth.draft.attribution import attribute
 from synth.draft.evidence import Card
 from synth.draft.outline import Theme
 from synth.draft.reply import ReplySentence, citations
+from synth.draft.standalone import leans_on_previous
 from synth.llm.base import LLM, Message
 from synth.models import Paragraph, Sentence
 from synth.templates import Prompts
@@ -93,6 +94,25 @@ def tidy(text: str) -> str:
     return stripped[:1].upper() + stripped[1:] if stripped != text else text
 
 
+# "Unlike these works, …" belongs to the closing sentence about the paper being written; a weak model also
+# opens sentences about a source with it ("Unlike these works, Chang et al. present …"), which then contrasts
+# the source with itself. Dropped from cited sentences.
+_CONTRAST_OPENING = re.compile(
+    r"^(?:unlike|in contrast to|compared (?:to|with)|as opposed to)\s+(?:these|those|the above|such)\b[^,]{0,50},\s*",
+    re.IGNORECASE,
+)
+
+
+def without_contrast(text: str) -> str:
+    """A cited sentence without a leading "Unlike these works," (see `_CONTRAST_OPENING`)."""
+    m = _CONTRAST_OPENING.match(text)
+    rest = text[m.end() :] if m else ""
+    if not rest or leans_on_previous(rest):  # "Unlike these, this one …": nothing better to say without it
+        return text
+    first = rest.split(" ", 1)[0]
+    return rest[:1].upper() + rest[1:] if first.isalpha() and first.islower() else rest
+
+
 def _ensure_stop(text: str) -> str:
     text = " ".join(text.split())
     return text if text[-1:] in ".!?" else text + "."
@@ -116,6 +136,8 @@ async def write(
         return offline(theme), [note] if note else []
     notes = []
     sentences = []
+    about_query = 0  # sentences about the paper being written: kept, and dropped beyond the first
+    dropped = 0
     for s in reply.sentences:
         text, cited = citations(s, len(theme.cards))
         if cited.rejected or cited.out_of_range:
@@ -123,12 +145,26 @@ async def write(
             notes.append(f"write: removed citations outside the theme's sources: {', '.join(bad)}")
         ids = [theme.cards[n - 1].paper.id for n in cited.numbers]
         # One item may hold several sentences: each is judged on its own, so none rides on another's support.
-        for part in split_sentences(tidy(text)):
-            if _is_title(part, theme.cards):  # a title alone is not a sentence
-                continue
+        parts = [p for p in split_sentences(tidy(text)) if not _is_title(p, theme.cards)]  # a title is no sentence
+        about = s.about_query and not ids
+        if about:
+            # One sentence relating the paper being written to the theme; a weak model goes on to copy that
+            # paper's abstract, which the reader wrote and does not need restated in every paragraph.
+            keep = parts[:1] if about_query == 0 else []
+            dropped += len(parts) - len(keep)
+            about_query += len(keep)
+            parts = keep
+        for part in parts:
+            if ids:
+                part = without_contrast(part)
             if len(cited.numbers) == 1 and not s.about_query:
                 part = attributed(part, theme.cards[cited.numbers[0] - 1])
-            sentences.append(Sentence(text=_ensure_stop(part), citations=ids, about_query=s.about_query and not ids))
+            sentences.append(Sentence(text=_ensure_stop(part), citations=ids, about_query=about))
+    if dropped:
+        notes.append(
+            f"write: kept one sentence about the paper being written in the theme {theme.name!r}; "
+            f"dropped {dropped} more"
+        )
     if not sentences:
         return offline(theme), [*notes, "write: the model wrote no usable sentence; used the offline way"]
     return Paragraph(sentences=sentences, theme=theme.name), notes

@@ -189,16 +189,27 @@ def dangling_opening(sentence: str, follows_same_papers: bool = False) -> bool:
     return bool(_DANGLING.match(text) or _THEY.match(text))
 
 
+# "Unlike these works, we …": the sentence relating the paper being written to the sources just cited.
+_CONTRAST_WITH_SOURCES = re.compile(
+    r"^(?:unlike|in contrast to|compared (?:to|with)|as opposed to)\s+(?:these|those)\b", re.I
+)
+
+
 def dangling_openings(section: Section) -> list[str]:
     """The sentences of a section that open dangling (each paragraph starts afresh)."""
     out = []
     for paragraph in section.paragraphs:
         previous: set[str] | None = None
+        cited_before = False
         for s in paragraph.sentences:
             cited = set(s.citations)
-            if dangling_opening(s.text, follows_same_papers=bool(cited) and cited == previous):
+            rests = bool(cited) and cited == previous
+            # "these works" are the sources the paragraph has cited so far
+            rests |= s.about_query and cited_before and bool(_CONTRAST_WITH_SOURCES.match(s.text))
+            if dangling_opening(s.text, follows_same_papers=rests):
                 out.append(s.text)
             previous = cited
+            cited_before |= bool(cited)
     return out
 
 
