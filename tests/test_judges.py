@@ -193,3 +193,19 @@ def test_the_shipped_background_vocabulary_is_what_the_sample_corpus_gives_today
 
     computed = Counter(t for p in load_corpus().papers for t in set(terms(p.text)))
     assert background_df() == computed, "regenerate synth/data/background_df.json (see synth/check/evidence.py)"
+
+
+def test_a_draft_may_not_give_a_source_the_name_the_paper_being_written_coined(corpus) -> None:
+    from synth.check.scoring import DRAFTING
+
+    query = QUERY.replace("We present a program synthesizer", "We present TraceSynth, a program synthesizer")
+    sentence = "Lovelace et al. propose TraceSynth, a neural model that writes programs from input-output examples."
+    paper = corpus.by_id["synth1"]
+    # Everything else in the sentence is synth1's, so the relative fit alone lets it through.
+    assert OfflineJudge(corpus).support(sentence, [paper], query=query).supported
+    drafting = OfflineJudge(corpus, params=DRAFTING)
+    verdict = drafting.support(sentence, [paper], query=query)
+    assert not verdict.supported and verdict.reason.startswith(DESCRIBES_QUERY) and "TraceSynth" in verdict.reason
+    # the same sentence without the coined name is synth1's claim, and stands
+    plain = "Lovelace et al. propose a neural model that writes programs from input-output examples."
+    assert drafting.support(plain, [paper], query=query).supported

@@ -113,6 +113,14 @@ class Evidence:
     """Corpus position of that other paper."""
     residual_coverage: float = 0.0
     """IDF-weighted share of the missing terms that the other paper holds: 1.0 when it has all of them."""
+    query_words: list[tuple[str, int]] = field(default_factory=list)
+    """Words of the sentence that the paper being written has and the cited abstract lacks, each with the number
+    of documents of the corpus and the background that hold it: few means a name the paper being written
+    coined ("ChebyCF"), which no source can support."""
+
+    def query_names(self, max_df: int) -> list[str]:
+        """The words of `query_words` held by at most `max_df` documents: the paper being written's own."""
+        return [word for word, df in self.query_words if df <= max_df]
 
     def unknown_at(self, max_df: int) -> list[str]:
         """The missing words held by at most `max_df` documents of the corpus and the background."""
@@ -139,6 +147,7 @@ class _Sentence:
     distinctive: list[str]
     surface: dict[str, str]
     rarity: dict[str, int]  # documents (corpus and background) holding each word that may be unknown
+    from_query: dict[str, int]  # the same count for each content word the paper being written also has
 
 
 class CorpusEvidence:
@@ -200,10 +209,14 @@ class CorpusEvidence:
         distinctive = [t for t in dict.fromkeys(terms(prose)) if t not in skip]
         surface: dict[str, str] = {}
         rarity: dict[str, int] = {}
+        from_query: dict[str, int] = {}
+        in_query = set(query_terms) - generic_terms() - names if competes else set()
         background = background_df()
         for word in _SURFACE.findall(prose):
             for t in terms(word):
                 surface.setdefault(t, word.strip("'’-"))
+                if t in in_query:
+                    from_query[t] = self.df(t) + background.get(t, 0)
                 # Names of systems (BERT, GraphSAGE), numbers and possessives ("Ekman's") are unverifiable
                 # labels rather than claims: they never count as unknown words.
                 label = any(c.isdigit() for c in word) or sum(c.isupper() for c in word) > 1
@@ -218,6 +231,7 @@ class CorpusEvidence:
             distinctive=distinctive,
             surface=surface,
             rarity=rarity,
+            from_query=from_query,
         )
         self._last = (key, view)
         return view
@@ -244,6 +258,7 @@ class CorpusEvidence:
             rare=[(view.surface.get(t, t), view.rarity[t]) for t in missing if t in view.rarity],
             missing=[view.surface.get(t, t) for t in missing],
             coverage=coverage,
+            query_words=[(view.surface.get(t, t), df) for t, df in view.from_query.items() if t not in have],
         )
         if missing and own > 0:
             rest = self.index.scores(missing)

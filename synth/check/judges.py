@@ -107,6 +107,8 @@ class OfflineJudge:
         papers, params = self.corpus.papers, self.params
         if evidence.query_wins(params.query_weight):
             return DESCRIBES_QUERY
+        if params.query_names and (own := evidence.query_names(params.unknown_max_df)):
+            return f"{DESCRIBES_QUERY} (names {', '.join(own[:3])})"
         if halvings(evidence, params):
             return NOT_MENTIONED + ", ".join(evidence.unknown_at(params.unknown_max_df)[:5])
         if evidence.coverage < params.min_coverage:

@@ -7,7 +7,9 @@ score = min(fit, residual cap, unknown-words cap), supported at `threshold`:
   paper holds nearly all the missing terms: a claim borrowed whole from another paper;
 - unknown-words cap: 0.9 x threshold, halved for each further halving, when the sentence has more than
   `unknown_allowed` words missing from the cited abstract that the field hardly knows, or any such word while
-  the cited paper holds less than `low_coverage` of the sentence's distinctive terms.
+  the cited paper holds less than `low_coverage` of the sentence's distinctive terms;
+- drafting only (`query_names`): 0.9 x threshold when the sentence uses a word of the paper being written that
+  the cited abstract lacks and the field hardly knows: a name that paper coined, which no source supports.
 Caps rather than factors: a cap only binds when it speaks against the citation, so the fit still orders the
 rest (ranking candidates for a replacement citation, and the bench's AUCs).
 """
@@ -39,9 +41,13 @@ class Params:
     min_coverage: float = 0.0
     """Below this IDF-weighted share of its distinctive terms in the cited abstract, a sentence is not supported.
     Off (0.0) for checking a human's text, whose authors cite what the full paper says; `DRAFTING` sets it."""
+    query_names: bool = False
+    """A sentence naming what only the paper being written has ("ChebyCF") is not supported. Off for a
+    human's text, where "Unlike [3], ChebyCF …" is a fair contrast; `DRAFTING` sets it: a draft's sentence about
+    the paper being written cites nothing."""
 
 
-DRAFTING = Params(min_coverage=0.4)
+DRAFTING = Params(min_coverage=0.4, query_names=True)
 """The bar for synth's own drafts, whose every sentence is written from the cited abstracts: most of what a
 sentence says must be found in its source. A human section checked this way scores lower (eval/README.md)."""
 
@@ -74,4 +80,6 @@ def combine(evidence: Evidence, params: Params) -> float:
         score = min(score, 0.9 * params.threshold * 0.5 ** (h - 1))
     if evidence.coverage < params.min_coverage:
         score = min(score, 0.9 * params.threshold * evidence.coverage / params.min_coverage)
+    if params.query_names and evidence.query_names(params.unknown_max_df):
+        score = min(score, 0.9 * params.threshold)
     return score
