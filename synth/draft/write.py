@@ -65,8 +65,13 @@ _SPEAKS_AS_SOURCE = re.compile(
 )
 
 
+# "The authors propose …": which authors, the reader cannot tell; named like a "we" of the source.
+_THE_AUTHORS = re.compile(r"^(?:the|its|their) authors\b(?=\s+(?!of\b|in\b|and\b)[a-z])", re.IGNORECASE)
+
+
 def attributed(text: str, card: Card) -> str:
-    """The sentence with its source named instead of "this paper" or "we", when it cites one paper."""
+    """The sentence with its source named instead of "this paper", "we" or "the authors", when it cites one."""
+    text = _THE_AUTHORS.sub("We", text)
     if not _SPEAKS_AS_SOURCE.search(text):
         return text
     return attribute(re.sub(r"^The (paper|work|study|article)\b", r"This \1", text), card.paper, first=True)
