@@ -182,11 +182,11 @@ class _Known:
             paper = self._renamed(paper, taken[0], location)
         for key in keys[:-1]:  # the DOI and the title: a taken id was reported above
             if self.index.get(key):
-                first = self.index[key][0]
+                earlier = self.index[key][0]
                 log.warning(
                     "%s:%s: shares a %s with %s (%s) but not its content; kept as a different paper",
                     self.name, location.removeprefix("line "), {"doi": "DOI", "title": "title"}[key.split(":")[0]],
-                    self.papers[first].id, self.where[first],
+                    self.papers[earlier].id, self.where[earlier],
                 )  # fmt: skip
                 break
         self._remember(paper, len(self.papers))
