@@ -59,6 +59,13 @@ class Paragraph(BaseModel):
 
     sentences: list[Sentence]
     theme: str | None = Field(default=None, description="A few words naming the theme, when known.")
+    reserve: list[Sentence] = Field(
+        default_factory=list,
+        exclude=True,
+        repr=False,
+        description="Sentences quoted from the theme's papers, one per paper, that verification adds for a paper "
+        "no surviving sentence cites (staged drafting); never rendered or serialised.",
+    )
 
     @field_validator("theme")
     @classmethod
@@ -141,9 +148,10 @@ class Change(BaseModel):
         "citation removed",
         "sentence rewritten",
         "sentence dropped",
+        "sentence added",
         "left uncited",
     ]
-    sentence: int = Field(description="Index of the sentence in reading order, before repair.")
+    sentence: int = Field(description="Index of the sentence in reading order, before repair (-1 when added).")
     before: str
     after: str | None = Field(default=None, description="The sentence after the change (None when dropped).")
     papers_before: list[str] = Field(default_factory=list)
@@ -161,6 +169,7 @@ class Verification(BaseModel):
     removed: int = 0
     rewritten: int = 0
     dropped: int = 0
+    added: int = 0
     left_uncited: int = 0
 
     def summary(self) -> str:
@@ -170,7 +179,7 @@ class Verification(BaseModel):
             f"{self.repaired} repaired, {self.removed} removed"
         )
         extra = [f"{n} sentences {what}" for n, what in ((self.rewritten, "rewritten"), (self.dropped, "dropped"),
-                                                         (self.left_uncited, "left without a citation")) if n]  # fmt: skip
+                                                         (self.added, "added"), (self.left_uncited, "left without a citation")) if n]  # fmt: skip
         return line + ("; " + ", ".join(extra) if extra else "")
 
 

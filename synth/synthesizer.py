@@ -249,7 +249,7 @@ class Synthesizer:
     async def _verify(self, section: Section, hits: list[Hit], query: str) -> Section:
         """Judge every citation of a draft and repair what fails; verdicts and changes travel with the section."""
         from synth.check import drafting_judge
-        from synth.check.repair import repair
+        from synth.check.repair import regroup, repair
         from synth.check.rewrite import LLMRewriter
 
         papers = {h.paper.id: h.paper for h in hits}
@@ -264,12 +264,7 @@ class Synthesizer:
             drop_unsupported=True,
             max_candidates=_replacement_budget(judge),
         )
-        repaired = iter(result.sentences)
-        paragraphs = []
-        for paragraph in section.paragraphs:
-            kept = [s for s in (next(repaired) for _ in paragraph.sentences) if s is not None]
-            if kept:
-                paragraphs.append(paragraph.model_copy(update={"sentences": kept}))
+        paragraphs, result = await regroup(section.paragraphs, result, judge=judge, papers=papers, query=query)
         return section.model_copy(
             update={
                 "paragraphs": paragraphs,

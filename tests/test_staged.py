@@ -241,3 +241,33 @@ def test_one_sentence_about_the_paper_being_written_per_theme_and_no_contrast_on
     # the first sentence about the paper being written stays; the abstract the model went on to copy does not
     assert texts[2:] == ["Unlike these works, we score music."] and paragraph.sentences[2].about_query
     assert any("dropped 3 more" in n for n in notes)
+
+
+def test_a_chosen_paper_no_surviving_sentence_cites_gets_a_quoted_one(corpus) -> None:
+    model = Model(corpus)
+    closing = "Unlike these works, the paper being written combines neural guidance with search."
+
+    def write_one(messages):  # type: ignore[no-untyped-def]
+        if stage(messages) == "write":
+            first = model.by_title[numbered(messages)[1]]
+            return json.dumps({"sentences": [
+                {"text": first.abstract.split(". ")[0] + ".", "cites": [1]},
+                {"text": "Programs were discovered on Mars in 1850.", "cites": [2]},  # rejected, then dropped
+                {"text": closing, "cites": [], "about_query": True},
+            ]})  # fmt: skip
+        return model(messages)
+
+    section = Synthesizer(corpus=corpus, llm=FakeLLM(write_one, repeat=True), k=4, pool=8).draft(QUERY)
+    chosen = {h.paper.id for h in section.hits} - {lo.id for lo in section.left_out}
+    cited = [pid for s in section.sentences for pid in s.citations]
+    assert set(cited) == chosen and len(cited) == len(chosen)  # every chosen paper, once
+    added = [c for c in section.changes if c.kind == "sentence added"]
+    assert len(added) == len(chosen) - 1 == section.verification.added
+    for change in added:  # each is a sentence of the paper's own abstract, attributed to its authors
+        paper = corpus.by_id[change.papers_after[0]]
+        assert any(part.split()[-1] in change.after for part in paper.abstract.split(". "))
+    assert section.sentences[-1].text == closing  # added before the closing sentence
+    # verdicts follow the final text: each names a sentence that cites its paper
+    assert {(v.sentence, v.paper) for v in section.verdicts} == {
+        (i, pid) for i, s in enumerate(section.sentences) for pid in s.citations
+    }

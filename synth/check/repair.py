@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from synth.check.judges import Judge
-from synth.models import Change, CitationVerdict, Paper, Sentence, Verdict, Verification
+from synth.models import Change, CitationVerdict, Paper, Paragraph, Sentence, Verdict, Verification
 from synth.text import terms
 
 
@@ -245,3 +245,76 @@ async def repair(
         left_uncited=kinds["left uncited"],
     )
     return Repaired(sentences=out, verdicts=verdicts, changes=changes, verification=verification)
+
+
+async def regroup(
+    paragraphs: Sequence[Paragraph],
+    result: Repaired,
+    *,
+    judge: Judge,
+    papers: dict[str, Paper],
+    query: str | None = None,
+) -> tuple[list[Paragraph], Repaired]:
+    """The repaired sentences back in their paragraphs (an emptied paragraph goes), topped up from reserves.
+
+    A paragraph's `reserve` holds a quoted sentence per paper of its theme: one is added, before the paragraph's
+    closing sentences about the paper being written, for each paper no surviving sentence cites, when the judge
+    supports it. Verdict indices follow the final text.
+    """
+    repaired = iter(result.sentences)
+    groups: list[tuple[Paragraph, list[tuple[int | None, Sentence]]]] = []
+    final = 0
+    for paragraph in paragraphs:
+        kept: list[tuple[int | None, Sentence]] = []
+        for sentence in (next(repaired) for _ in paragraph.sentences):
+            if sentence is not None:
+                kept.append((final, sentence))
+                final += 1
+        groups.append((paragraph, kept))
+    cited = {pid for _, kept in groups for _, s in kept for pid in s.citations}
+    added: dict[int, CitationVerdict] = {}  # id() of an added sentence -> its verdict
+    changes = list(result.changes)
+    for paragraph, kept in groups:
+        for sentence in paragraph.reserve:
+            pid = sentence.citations[0]
+            paper = papers.get(pid)
+            if pid in cited or paper is None:
+                continue
+            verdict = await judge_once(judge, sentence.text, [paper], query)
+            if not verdict.supported:
+                continue
+            cited.add(pid)
+            at = len(kept)
+            while at > 0 and kept[at - 1][1].about_query:
+                at -= 1
+            kept.insert(at, (None, sentence))
+            added[id(sentence)] = _verdict(pid, "supported", verdict)
+            changes.append(Change(kind="sentence added", sentence=-1, before="", after=sentence.text,
+                                  papers_after=[pid], reason="no surviving sentence cited this selected paper; "
+                                  "quoted from its abstract"))  # fmt: skip
+    index: dict[int, int] = {}
+    verdicts: list[CitationVerdict] = []
+    out: list[Paragraph] = []
+    n = 0
+    for paragraph, kept in groups:
+        for old, sentence in kept:
+            if old is None:
+                verdicts.append(added[id(sentence)].model_copy(update={"sentence": n}))
+            else:
+                index[old] = n
+            n += 1
+        if kept:
+            out.append(paragraph.model_copy(update={"sentences": [s for _, s in kept]}))
+    verdicts += [v.model_copy(update={"sentence": index.get(v.sentence, -1)}) for v in result.verdicts]
+    verdicts.sort(key=lambda v: (v.sentence < 0, v.sentence))
+    verification = result.verification
+    if verification is not None and added:
+        # an added sentence's citation was verified like the others, and supported
+        verification = verification.model_copy(update={"added": len(added), "citations": verification.citations +
+                                                       len(added), "supported": verification.supported + len(added)})  # fmt: skip
+    return out, Repaired(
+        sentences=[s for _, kept in groups for _, s in kept],
+        verdicts=verdicts,
+        changes=changes,
+        verification=verification,
+    )

@@ -17,7 +17,7 @@ from synth.draft.attribution import attribute
 from synth.draft.evidence import Card
 from synth.draft.outline import Theme
 from synth.draft.reply import ReplySentence, citations
-from synth.draft.standalone import leans_on_previous
+from synth.draft.standalone import leans_on_previous, standalone
 from synth.llm.base import LLM, Message
 from synth.models import Paragraph, Sentence
 from synth.templates import Prompts
@@ -44,6 +44,20 @@ def _source(n: int, card: Card) -> dict[str, object]:
     authors = ", ".join(p.authors[:3]) + (" et al." if len(p.authors) > 3 else "")
     claims = [{"claim": c.text, "quote": c.quote} for c in card.claims]
     return {"n": n, "title": p.title, "authors": authors, "year": p.year, "claims": claims}
+
+
+def reserve(theme: Theme) -> list[Sentence]:
+    """One sentence per paper of the theme: its first quote that stands alone, attributed to it.
+
+    Verification adds it for a paper that no surviving sentence cites: the filter chose the paper, and a weak
+    model may write nothing about it, or only sentences the judge rejects.
+    """
+    out = []
+    for card in theme.cards:
+        quote = next((q for c in card.claims if (q := standalone(c.quote))), None)
+        if quote:
+            out.append(Sentence(text=_ensure_stop(attribute(quote, card.paper)), citations=[card.paper.id]))
+    return out
 
 
 def offline(theme: Theme) -> Paragraph:
@@ -172,4 +186,4 @@ async def write(
         )
     if not sentences:
         return offline(theme), [*notes, "write: the model wrote no usable sentence; used the offline way"]
-    return Paragraph(sentences=sentences, theme=theme.name), notes
+    return Paragraph(sentences=sentences, theme=theme.name, reserve=reserve(theme)), notes
