@@ -190,7 +190,7 @@ def test_the_models_answer_moves_retrievals_bar() -> None:
 
 
 def test_written_sentences_are_split_and_lose_what_was_copied_from_the_prompt() -> None:
-    from synth.draft.write import tidy
+    from synth.llm.replies import tidy
 
     assert tidy("The evidence states that trees encode code structure.") == "Trees encode code structure."
     assert tidy('They reach 90% accuracy (quote: "we reach 90% accuracy").') == "They reach 90% accuracy."
@@ -271,3 +271,16 @@ def test_a_chosen_paper_no_surviving_sentence_cites_gets_a_quoted_one(corpus) ->
     assert {(v.sentence, v.paper) for v in section.verdicts} == {
         (i, pid) for i, s in enumerate(section.sentences) for pid in s.citations
     }
+
+
+def test_the_quoted_sentence_says_what_the_paper_does() -> None:
+    from synth.draft.evidence import Card, Claim
+    from synth.draft.outline import Theme
+    from synth.draft.write import reserve
+
+    abstract = ("Graph filtering is popular for recommendation. However, its theory remains elusive. "
+                "In this paper, we propose a linkage score for bipartite graphs. This score is fast.")  # fmt: skip
+    paper = Paper(id="a", title="Links", abstract=abstract, authors=["Ann Fu", "Bo Li", "Cy Ng"])
+    background = Claim(text="x", quote="Graph filtering is popular for recommendation.")
+    (sentence,) = reserve(Theme(name="t", cards=[Card(paper=paper, claims=[background])]))
+    assert sentence.text == "Fu et al. propose a linkage score for bipartite graphs." and sentence.citations == ["a"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from synth.errors import LLMError
 from synth.llm.base import LLM
-from synth.llm.replies import find_json
+from synth.llm.replies import find_json, tidy
 from synth.markers import plain_number, strip_markers
 from synth.models import Paper, Sentence
 from synth.templates import Prompts
@@ -36,7 +36,7 @@ def parse_rewrite(text: str, papers: list[Paper]) -> Sentence | None:
     cites = data.get("cites")
     cites = cites if isinstance(cites, list) else []
     numbers = [n for n in (plain_number(c) for c in cites) if n is not None and 1 <= n <= len(papers)]
-    words = " ".join(words.split())
+    words = tidy(" ".join(words.split()))  # the prompt shows "evidence": a weak model writes "The evidence states that"
     if not words or not numbers:
         return None
     return Sentence(

@@ -19,6 +19,7 @@ from synth.draft.outline import Theme
 from synth.draft.reply import ReplySentence, citations
 from synth.draft.standalone import leans_on_previous, standalone
 from synth.llm.base import LLM, Message
+from synth.llm.replies import tidy
 from synth.models import Paragraph, Sentence
 from synth.templates import Prompts
 from synth.text import normalise, split_sentences
@@ -54,10 +55,25 @@ def reserve(theme: Theme) -> list[Sentence]:
     """
     out = []
     for card in theme.cards:
-        quote = next((q for c in card.claims if (q := standalone(c.quote))), None)
-        if quote:
+        if quote := _contribution(card):
             out.append(Sentence(text=_ensure_stop(attribute(quote, card.paper)), citations=[card.paper.id]))
     return out
+
+
+# What a paper does ("We propose …", "This paper presents …"), rather than the background it opens with.
+_CONTRIBUTES = re.compile(
+    r"\b(?:we|this (?:paper|work|study|article))\s+(?:\w+\s+){0,2}?(?:propose|present|introduce|develop|design|"
+    r"build|train|show|find|demonstrate|describe|release|study|investigate|analy[sz]e)",
+    re.IGNORECASE,
+)
+
+
+def _contribution(card: Card) -> str | None:
+    """The paper's sentence to quote: among the model's quotes, then the abstract, the first that stands alone
+    and says what the paper does; else the first quote that stands alone."""
+    quotes = [c.quote for c in card.claims]
+    standing = [q for q in (standalone(x) for x in [*quotes, *split_sentences(card.paper.abstract)]) if q]
+    return next((q for q in standing if _CONTRIBUTES.search(q)), standing[0] if standing else None)
 
 
 def offline(theme: Theme) -> Paragraph:
@@ -94,23 +110,6 @@ def attributed(text: str, card: Card) -> str:
 def _is_title(text: str, cards: list[Card]) -> bool:
     words = normalise(text)
     return any(words == normalise(c.paper.title) or words == normalise(c.paper.title.split(":")[0]) for c in cards)
-
-
-# What a weak model copies from the prompt's evidence list into its prose: the quote markup, and talk of
-# "the evidence" rather than of the papers.
-_QUOTE_MARKUP = re.compile(r"\s*\(\s*quote:\s*[\"'“‘].*?[\"'”’]\s*\)", re.IGNORECASE)
-_META_OPENING = re.compile(
-    r"^(?:(?:the|this|their|its) evidence (?:states|shows|says|suggests|indicates|notes) that|according to "
-    r"(?:the|their|its) evidence,)\s+",
-    re.IGNORECASE,
-)
-
-
-def tidy(text: str) -> str:
-    """The sentence without quote markup or an opening about "the evidence" copied from the prompt."""
-    text = re.sub(r"([.!?])\s*\.$", r"\1", _QUOTE_MARKUP.sub("", text))  # "it. (quote: ...)." -> "it."
-    stripped = _META_OPENING.sub("", text)
-    return stripped[:1].upper() + stripped[1:] if stripped != text else text
 
 
 # "Unlike these works, …" belongs to the closing sentence about the paper being written; a weak model also

@@ -142,3 +142,20 @@ def keep_latex(fragment: str) -> str:
         out.append(c)
         i += 1
     return "".join(out)
+
+
+# What a weak model copies from the prompt's evidence list into its prose: the quote markup, and talk of
+# "the evidence" rather than of the papers.
+_QUOTE_MARKUP = re.compile(r"\s*\(\s*quote:\s*[\"'“‘].*?[\"'”’]\s*\)", re.IGNORECASE)
+_META_OPENING = re.compile(
+    r"^(?:(?:the|this|their|its) evidence (?:states|shows|says|suggests|indicates|notes) that|according to "
+    r"(?:the|their|its) evidence,)\s+",
+    re.IGNORECASE,
+)
+
+
+def tidy(text: str) -> str:
+    """The sentence without quote markup or an opening about "the evidence" copied from the prompt."""
+    text = re.sub(r"([.!?])\s*\.$", r"\1", _QUOTE_MARKUP.sub("", text))  # "it. (quote: ...)." -> "it."
+    stripped = _META_OPENING.sub("", text)
+    return stripped[:1].upper() + stripped[1:] if stripped != text else text
