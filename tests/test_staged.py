@@ -198,6 +198,20 @@ def test_written_sentences_are_split_and_lose_what_was_copied_from_the_prompt() 
     assert (
         tidy("Smith et al. weigh the evidence that trees help.") == "Smith et al. weigh the evidence that trees help."
     )
+    assert tidy("The cited papers' abstracts state that trees help.") == "Trees help."
+    assert tidy("(Towards that end, TreeNet encodes code.).") == "Towards that end, TreeNet encodes code."
+    assert tidy("Trees help (Smith et al.).") == "Trees help (Smith et al.)."
+
+
+def test_a_rewritten_sentence_names_its_source() -> None:
+    from synth.check.rewrite import parse_rewrite
+
+    paper = Paper(id="a", title="POG: outfits", abstract="-", authors=["Ann Chen", "Bo Li", "Cy Ng"])
+    for said, written in [("The cited papers' abstracts state that they build a dataset.", "Chen et al. build a dataset."),
+                          ("They build a dataset.", "Chen et al. build a dataset."),
+                          ("The cited paper builds a dataset.", "The paper by Chen et al. builds a dataset.")]:  # fmt: skip
+        sentence = parse_rewrite(json.dumps({"text": said, "cites": [1]}), [paper])
+        assert sentence is not None and sentence.text == written, said
 
 
 def test_an_item_holding_two_sentences_becomes_two_each_judged(corpus) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
+from synth.draft.attribution import name_source
 from synth.errors import LLMError
 from synth.llm.base import LLM
 from synth.llm.replies import find_json, tidy
@@ -39,9 +41,10 @@ def parse_rewrite(text: str, papers: list[Paper]) -> Sentence | None:
     words = tidy(" ".join(words.split()))  # the prompt shows "evidence": a weak model writes "The evidence states that"
     if not words or not numbers:
         return None
-    return Sentence(
-        text=words if words[-1] in ".!?" else words + ".", citations=[papers[n - 1].id for n in dict.fromkeys(numbers)]
-    )
+    cited = [papers[n - 1] for n in dict.fromkeys(numbers)]
+    if len(cited) == 1:  # "The cited paper describes …", or "They …" with no one before: the reader is told who
+        words = name_source(re.sub(r"^They\b(?=\s+[a-z])", "We", words), cited[0])
+    return Sentence(text=words if words[-1] in ".!?" else words + ".", citations=[p.id for p in cited])
 
 
 class LLMRewriter:

@@ -141,3 +141,29 @@ def _lower_first(text: str, paper: Paper) -> str | None:
     if low in STOPWORDS or re.search(rf"(?<![\w-]){re.escape(low)}(?![\w-])", f"{paper.title} {paper.abstract}"):
         return low + first[len(word) :] + (f" {rest}" if rest else "")
     return None
+
+
+# A model's sentence that speaks as its source ("This paper introduces...", "In this paper, we...", "We
+# propose..."): it would read as a claim of the paper being written.
+_SPEAKS_AS_SOURCE = re.compile(
+    r"^(?:in (?:this|the present) (?:paper|work|study|article),\s*)?(?:(?:this|the) (?:paper|work|study|article)\b)"
+    r"|\b(?:we|our|us)\b",
+    re.IGNORECASE,
+)
+# "The authors propose …", "The cited paper describes …": which, the reader cannot tell. Named like a "we"
+# (plural verb) or a "this paper" (singular verb).
+_VAGUE_AUTHORS = re.compile(
+    r"^(?:(?:the|its|their) authors|the cited (?:paper|work|study|source)(?:s|'s authors))\b"
+    r"(?=\s+(?!of\b|in\b|and\b)[a-z])",
+    re.IGNORECASE,
+)
+_VAGUE_PAPER = re.compile(r"^the cited (?:paper|work|study|source)\b(?=\s+(?!of\b|in\b|and\b)[a-z])", re.I)
+
+
+def name_source(text: str, paper: Paper) -> str:
+    """A model's sentence about one paper, with that paper named instead of "this paper", "we", "the authors"
+    or "the cited paper"."""
+    text = _VAGUE_PAPER.sub("This paper", _VAGUE_AUTHORS.sub("We", text))
+    if not _SPEAKS_AS_SOURCE.search(text):
+        return text
+    return attribute(re.sub(r"^The (paper|work|study|article)\b", r"This \1", text), paper, first=True)

@@ -13,7 +13,7 @@ import re
 from pydantic import BaseModel, Field
 
 from synth.draft.ask import ask
-from synth.draft.attribution import attribute
+from synth.draft.attribution import attribute, name_source
 from synth.draft.evidence import Card
 from synth.draft.outline import Theme
 from synth.draft.reply import ReplySentence, citations
@@ -86,27 +86,6 @@ def offline(theme: Theme) -> Paragraph:
     return Paragraph(sentences=sentences, theme=theme.name)
 
 
-# A sentence that speaks as its source ("This paper introduces...", "In this paper, we...", "We propose..."):
-# copied from an abstract, it would read as a claim of the paper being written. It is attributed instead.
-_SPEAKS_AS_SOURCE = re.compile(
-    r"^(?:in (?:this|the present) (?:paper|work|study|article),\s*)?(?:(?:this|the) (?:paper|work|study|article)\b)"
-    r"|\b(?:we|our|us)\b",
-    re.IGNORECASE,
-)
-
-
-# "The authors propose …": which authors, the reader cannot tell; named like a "we" of the source.
-_THE_AUTHORS = re.compile(r"^(?:the|its|their) authors\b(?=\s+(?!of\b|in\b|and\b)[a-z])", re.IGNORECASE)
-
-
-def attributed(text: str, card: Card) -> str:
-    """The sentence with its source named instead of "this paper", "we" or "the authors", when it cites one."""
-    text = _THE_AUTHORS.sub("We", text)
-    if not _SPEAKS_AS_SOURCE.search(text):
-        return text
-    return attribute(re.sub(r"^The (paper|work|study|article)\b", r"This \1", text), card.paper, first=True)
-
-
 def _is_title(text: str, cards: list[Card]) -> bool:
     words = normalise(text)
     return any(words == normalise(c.paper.title) or words == normalise(c.paper.title.split(":")[0]) for c in cards)
@@ -176,7 +155,7 @@ async def write(
             if ids:
                 part = without_contrast(part)
             if len(cited.numbers) == 1 and not s.about_query:
-                part = attributed(part, theme.cards[cited.numbers[0] - 1])
+                part = name_source(part, theme.cards[cited.numbers[0] - 1].paper)
             sentences.append(Sentence(text=_ensure_stop(part), citations=ids, about_query=about))
     if dropped:
         notes.append(

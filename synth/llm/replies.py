@@ -147,15 +147,19 @@ def keep_latex(fragment: str) -> str:
 # What a weak model copies from the prompt's evidence list into its prose: the quote markup, and talk of
 # "the evidence" rather than of the papers.
 _QUOTE_MARKUP = re.compile(r"\s*\(\s*quote:\s*[\"'“‘].*?[\"'”’]\s*\)", re.IGNORECASE)
+_SOURCE = r"(?:the|this|their|its) (?:evidence|cited (?:paper|papers|source|sources|abstract|abstracts)(?:'s|')?(?: abstracts?)?)"
 _META_OPENING = re.compile(
-    r"^(?:(?:the|this|their|its) evidence (?:states|shows|says|suggests|indicates|notes) that|according to "
-    r"(?:the|their|its) evidence,)\s+",
+    rf"^(?:{_SOURCE} (?:states?|shows?|says?|suggests?|indicates?|notes?) that|according to {_SOURCE},)\s+",
     re.IGNORECASE,
 )
+_WRAPPED = re.compile(r"^\((?P<inner>[^()]*)\)\.?$")  # "(Towards that end, X does Y.)."
 
 
 def tidy(text: str) -> str:
-    """The sentence without quote markup or an opening about "the evidence" copied from the prompt."""
+    """The sentence without quote markup, wrapping parentheses, or an opening about "the evidence" or "the cited
+    paper" copied from the prompt."""
     text = re.sub(r"([.!?])\s*\.$", r"\1", _QUOTE_MARKUP.sub("", text))  # "it. (quote: ...)." -> "it."
+    if m := _WRAPPED.match(text.strip()):
+        text = m["inner"].strip()
     stripped = _META_OPENING.sub("", text)
     return stripped[:1].upper() + stripped[1:] if stripped != text else text

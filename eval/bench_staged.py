@@ -1,0 +1,117 @@
+"""Drafting with a model, pipeline against pipeline: what each eval run folder's sections are worth and cost.
+
+Reads the records of finished `synth eval run` folders (see eval/README.md, "Staged drafting with a local
+model") and prints one row per folder: the sections' quality (citation precision and claim coverage by the
+offline checking judge, reference precision against the authors' citations, words and papers cited), how
+many sections meet each target of issue #11, what verification changed, tokens per section, their price at a
+hosted model's list prices, and the model's seconds per stage over the calls that were not served from the
+cache (a cached reply costs no time).
+
+    python eval/bench_staged.py runs/staged runs/staged-noverify runs/extractive runs/one-shot
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from synth.llm import model_info
+
+TARGETS = {
+    "citation_precision": 0.95,
+    "claim_coverage": 0.95,
+    "words": 250,
+    "papers_cited": 8,
+    "reference_precision": 0.6,
+}
+PRICED = "gpt-4o-mini"
+
+
+def records(folder: Path) -> list[dict]:
+    """The run's finished records (the last one per query, as a resumed run keeps it)."""
+    found: dict[str, dict] = {}
+    for line in (folder / "records.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            record = json.loads(line)
+            if record.get("ok"):
+                found[record["query_id"]] = record
+    return list(found.values())
+
+
+def mean(values: list[float]) -> float:
+    return statistics.fmean(values) if values else float("nan")
+
+
+def row(folder: Path, ids: set[str] | None) -> dict:
+    rs = [r for r in records(folder) if ids is None or r["query_id"] in ids]
+    metric = lambda name: [r["metrics"][name] for r in rs if r["metrics"].get(name) is not None]  # noqa: E731
+    met = {name: sum(v >= bar for v in metric(name)) for name, bar in TARGETS.items()}
+    changes: Counter[str] = Counter()
+    for r in rs:
+        changes.update(c["kind"] for c in r["section"].get("changes", []))
+    about = [sum(x.get("about_query", False) for p in r["section"]["paragraphs"] for x in p["sentences"]) for r in rs]
+    usage = [r["section"].get("usage") or {} for r in rs]
+    prompt = mean([u.get("prompt_tokens", 0) for u in usage])
+    completion = mean([u.get("completion_tokens", 0) for u in usage])
+    price = model_info.cost(PRICED, int(prompt), int(completion))
+    stage_s: dict[str, list[float]] = defaultdict(list)
+    for u in usage:
+        for stage, s in (u.get("stages") or {}).items():
+            if s.get("calls") and not s.get("cached_calls"):  # timed only when every call went to the model
+                stage_s[stage].append(s["latency_s"])
+    return {
+        "run": folder.name,
+        "n": len(rs),
+        **{
+            name: mean(metric(name))
+            for name in (
+                "citation_precision",
+                "claim_coverage",
+                "reference_precision",
+                "words",
+                "papers_cited",
+                "invalid_citations",
+                "dangling_openings",
+            )
+        },
+        "about_query": mean(about),
+        "met": met,
+        "changes": {k: v / max(1, len(rs)) for k, v in changes.items()},
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "usd": price,
+        "stage_s": {k: (statistics.median(v), len(v)) for k, v in stage_s.items()},
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("runs", nargs="+", type=Path)
+    ap.add_argument("--common", action="store_true", help="only the queries every run finished")
+    args = ap.parse_args()
+    ids = None
+    if args.common:
+        ids = set.intersection(*({r["query_id"] for r in records(f)} for f in args.runs))
+    rows = [row(f, ids) for f in args.runs]
+    print("| run | n | cite-P | coverage (uncited closing sentences) | ref. precision | words | papers cited | invalid | dangling | "
+          f"sections meeting P / cov / words / papers / ref-P | tokens in / out | USD at {PRICED} |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        met = " / ".join(str(r["met"][k]) for k in TARGETS)
+        usd = f"{r['usd']:.4f}" if r["usd"] is not None else "n/a"
+        print(f"| {r['run']} | {r['n']} | {r['citation_precision']:.3f} | {r['claim_coverage']:.3f} ({r['about_query']:.1f}) | "
+              f"{r['reference_precision']:.3f} | {r['words']:.0f} | {r['papers_cited']:.1f} | "
+              f"{r['invalid_citations']:.3f} | {r['dangling_openings']:.3f} | {met} | "
+              f"{r['prompt_tokens']:,.0f} / {r['completion_tokens']:,.0f} | {usd} |")  # fmt: skip
+    print()
+    for r in rows:
+        changes = ", ".join(f"{k} {v:.1f}" for k, v in sorted(r["changes"].items())) or "none"
+        stages = ", ".join(f"{k} {s:.0f} s (n={n})" for k, (s, n) in sorted(r["stage_s"].items())) or "all cached"
+        print(f"- {r['run']}: changes per section: {changes}; model seconds per stage, median: {stages}")
+
+
+if __name__ == "__main__":
+    main()
