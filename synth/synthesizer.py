@@ -222,8 +222,11 @@ class Synthesizer:
             t1 = time.perf_counter()
             section = await drafter.adraft(query, hits)
             t2 = time.perf_counter()
+            name = drafter.name
             if self.settings.draft.verify:
                 section = await self._verify(section, hits, query)
+                if not section.sentences and name != "extractive":
+                    section, name = await self._offline_instead(section, hits, query), "extractive"
             t3 = time.perf_counter()
         timings = {
             **section.timings,
@@ -236,7 +239,7 @@ class Synthesizer:
             update={
                 "query": query,
                 "hits": hits,
-                "drafter": drafter.name,
+                "drafter": name,
                 "issues": [*notes, *section.issues],
                 "heading": self.settings.draft.heading,
                 "heading_level": self.settings.draft.heading_level,
@@ -245,6 +248,19 @@ class Synthesizer:
                 "settings": self.settings.public(),
             }
         )
+
+    async def _offline_instead(self, failed: Section, hits: list[Hit], query: str) -> Section:
+        """The verified extractive section, when no sentence of the model's draft survived verification: the
+        user gets a grounded section, and is told why."""
+        from synth.draft import extractive_drafter
+
+        section = await extractive_drafter(self).adraft(query, hits[: self.settings.retrieval.k])
+        section = await self._verify(section, hits, query)
+        dropped = sum(c.kind == "sentence dropped" for c in failed.changes)
+        note = (f"no sentence of the model's draft was supported by a paper it could cite ({dropped} dropped); "
+                "the offline extractive drafter wrote this section instead")  # fmt: skip
+        log.warning(note)
+        return section.model_copy(update={"issues": [*failed.issues, note, *section.issues]})
 
     async def _verify(self, section: Section, hits: list[Hit], query: str) -> Section:
         """Judge every citation of a draft and repair what fails; verdicts and changes travel with the section."""

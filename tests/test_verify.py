@@ -66,6 +66,17 @@ def test_an_unsupported_citation_and_an_unsupported_sentence_never_reach_the_out
     assert section.usage.stages["rewrite"].calls == 1  # the one rewrite was asked, and counted
 
 
+def test_a_draft_verification_empties_is_written_offline_instead(corpus) -> None:
+    draft = reply(("Enumerative search was proven to solve the halting problem for every Turing machine.", [1]))
+    rewrite = {"text": "Enumerative search also settles every open problem in number theory.", "cites": [1]}
+    section = synthesizer(corpus, draft, rewrite).draft(QUERY)
+    assert section.sentences and section.drafter == "extractive"  # the user still gets a grounded section
+    assert not any("halting" in s.text for s in section.sentences)
+    assert any("no sentence of the model's draft was supported" in i for i in section.issues)
+    assert all(v.status in ("supported", "repaired") for v in section.verdicts)
+    assert section.usage.stages["draft"].calls == 1  # the model's work is still counted
+
+
 def test_no_verify_keeps_the_draft_as_written(corpus) -> None:
     hits = Synthesizer(corpus=corpus, k=8).search(QUERY)
     wrong = next(n for n, h in enumerate(hits, 1) if h.paper.id == "synth2")
