@@ -310,8 +310,10 @@ async def regroup(
     verification = result.verification
     if verification is not None and added:
         # an added sentence's citation was verified like the others, and supported
-        verification = verification.model_copy(update={"added": len(added), "citations": verification.citations +
-                                                       len(added), "supported": verification.supported + len(added)})  # fmt: skip
+        n = len(added)
+        verification = verification.model_copy(
+            update={"added": n, "citations": verification.citations + n, "supported": verification.supported + n}
+        )
     return out, Repaired(
         sentences=[s for _, kept in groups for _, s in kept],
         verdicts=verdicts,

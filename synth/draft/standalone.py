@@ -48,7 +48,7 @@ def standalone(sentence: str) -> str | None:
         m = _LEADING.match(text) or _NOTE_THAT.match(text) or _LEADING_CLAUSE.match(text)
         if not m:
             break
-        text = _capitalise(text[m.end() :])
+        text = capitalise(text[m.end() :])
     if not text or (_LEANS.match(text) and not _SELF.match(text)):
         return None
     return text
@@ -59,7 +59,7 @@ def leans_on_previous(sentence: str) -> bool:
     return standalone(sentence) is None
 
 
-def _capitalise(text: str) -> str:
+def capitalise(text: str) -> str:
     """Upper-case the first letter of a plain lower-case word ("we" -> "We"); names ("iPhone", "k-NN") stay."""
     first = text.split(" ", 1)[0]
     if first.isalpha() and first.islower():

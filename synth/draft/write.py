@@ -17,7 +17,7 @@ from synth.draft.attribution import attribute, name_source
 from synth.draft.evidence import Card
 from synth.draft.outline import Theme
 from synth.draft.reply import ReplySentence, citations
-from synth.draft.standalone import leans_on_previous, standalone
+from synth.draft.standalone import capitalise, leans_on_previous, standalone
 from synth.llm.base import LLM, Message
 from synth.llm.replies import tidy
 from synth.models import Paragraph, Sentence
@@ -48,7 +48,7 @@ def _source(n: int, card: Card) -> dict[str, object]:
 
 
 def reserve(theme: Theme) -> list[Sentence]:
-    """One sentence per paper of the theme: its first quote that stands alone, attributed to it.
+    """One sentence per paper of the theme, quoted from its abstract and attributed to it (`_contribution`).
 
     Verification adds it for a paper that no surviving sentence cites: the filter chose the paper, and a weak
     model may write nothing about it, or only sentences the judge rejects.
@@ -106,8 +106,7 @@ def without_contrast(text: str) -> str:
     rest = text[m.end() :] if m else ""
     if not rest or leans_on_previous(rest):  # "Unlike these, this one …": nothing better to say without it
         return text
-    first = rest.split(" ", 1)[0]
-    return rest[:1].upper() + rest[1:] if first.isalpha() and first.islower() else rest
+    return capitalise(rest)
 
 
 def _ensure_stop(text: str) -> str:
