@@ -143,8 +143,11 @@ def cassette(request: pytest.FixtureRequest):
     import vcr
 
     module = Path(request.node.fspath).stem
+    folder = Path(__file__).parent / "cassettes" / module
+    if RECORDING:  # record mode "all" appends to an existing cassette: start afresh, or stale requests stay
+        (folder / f"{request.node.name}.yaml").unlink(missing_ok=True)
     recorder = vcr.VCR(
-        cassette_library_dir=str(Path(__file__).parent / "cassettes" / module),
+        cassette_library_dir=str(folder),
         record_mode="all" if RECORDING else "none",
         match_on=["method", "scheme", "host", "port", "path", "same_request"],
         filter_headers=["authorization", "api-key", "x-api-key", "openai-organization", "cookie", "set-cookie"],

@@ -73,10 +73,11 @@ class StagedDrafter:
         timings["outline_s"] = time.perf_counter() - start
 
         start = time.perf_counter()
-        words = max(60, self.words // max(1, len(themes)))
+        papers = max(1, sum(len(t.cards) for t in themes))
         gate = asyncio.Semaphore(self.concurrency)
 
         async def paragraph(theme):  # type: ignore[no-untyped-def]
+            words = max(60, round(self.words * len(theme.cards) / papers))  # a theme's share, by its papers
             async with gate:
                 return await write(self.llm, self.prompts, system, query, theme, words=words, style=self.style)
 
