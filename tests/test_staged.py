@@ -212,6 +212,10 @@ def test_a_rewritten_sentence_names_its_source() -> None:
                           ("The cited paper builds a dataset.", "The paper by Chen et al. builds a dataset.")]:  # fmt: skip
         sentence = parse_rewrite(json.dumps({"text": said, "cites": [1]}), [paper])
         assert sentence is not None and sentence.text == written, said
+    # where the code is says nothing a related-work section needs
+    assert (
+        parse_rewrite(json.dumps({"text": "Their code is at https://github.com/x/y.", "cites": [1]}), [paper]) is None
+    )
 
 
 def test_an_item_holding_two_sentences_becomes_two_each_judged(corpus) -> None:
@@ -244,6 +248,7 @@ def test_one_sentence_about_the_paper_being_written_per_theme_and_no_contrast_on
     reply = {"sentences": [
         {"text": "Unlike these works, we generate lead sheets.", "cites": [1]},
         {"text": "The authors generate lead sheets.", "cites": [1]},
+        {"text": "Code is available at https://github.com/x/sheets.", "cites": [1]},
         {"text": "Unlike these works, we score music. Our model has two stages. It is fast.", "cites": [], "about_query": True},
         {"text": "We also release a dataset.", "cites": [], "about_query": True},
     ]}  # fmt: skip

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from synth.draft.attribution import name_source
+from synth.draft.standalone import housekeeping
 from synth.errors import LLMError
 from synth.llm.base import LLM
 from synth.llm.replies import find_json, tidy
@@ -39,7 +40,7 @@ def parse_rewrite(text: str, papers: list[Paper]) -> Sentence | None:
     cites = cites if isinstance(cites, list) else []
     numbers = [n for n in (plain_number(c) for c in cites) if n is not None and 1 <= n <= len(papers)]
     words = tidy(" ".join(words.split()))  # the prompt shows "evidence": a weak model writes "The evidence states that"
-    if not words or not numbers:
+    if not words or not numbers or housekeeping(words):  # "Their code is available at …" is no claim to keep
         return None
     cited = [papers[n - 1] for n in dict.fromkeys(numbers)]
     if len(cited) == 1:  # "The cited paper describes …", or "They …" with no one before: the reader is told who

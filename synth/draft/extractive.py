@@ -15,7 +15,6 @@ Themes come in order of their closest paper to the query, and papers within a th
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -23,22 +22,12 @@ import numpy as np
 
 from synth.draft.attribution import ANONYMOUS, attribute
 from synth.draft.relevance import MIN_RELATIVE_SCORE, relevance_cut
-from synth.draft.standalone import standalone
+from synth.draft.standalone import housekeeping, says_what_it_does, standalone
 from synth.draft.themes import cluster, name_theme, phrases
 from synth.markers import strip_citation_markers
 from synth.models import Hit, Paragraph, Section, Sentence
 from synth.text import split_sentences, terms
 
-# A sentence that states what the paper itself does: the best candidate to represent it.
-_CONTRIBUTION = re.compile(
-    r"\b(we|this (paper|work|study|article))\b.{0,60}?\b(propose|present|introduce|develop|design|show|find|"
-    r"demonstrate|achieve|outperform|describe|study|investigate|evaluate)\w*",
-    re.I,
-)
-# Where the code is, not what the paper found: never the sentence to represent a paper by.
-_HOUSEKEEPING = re.compile(
-    r"https?://|www\.|github|publicly available|(?:code|data|dataset)s? (?:is|are|will be) (?:available|released)", re.I
-)
 MIN_WORDS, MAX_WORDS = 8, 70
 PAIR_PENALTY = 0.1  # a sentence quoted with the one it leans on costs the reader a sentence more
 TITLE_WEIGHT = 3  # a title names what a paper is about: its words count as much as three abstract mentions
@@ -145,8 +134,8 @@ def _units(doc: _Doc, query_vec: np.ndarray) -> list[tuple[float, list[tuple[int
     """Candidate quotes, best first: (score, [(sentence index, text)]) with one or two sentences each."""
     scores = []
     for i, s in enumerate(doc.sentences):
-        score = float(doc.vectors[i] @ query_vec) + (0.15 if _CONTRIBUTION.search(s) else 0.0)
-        if not MIN_WORDS <= len(s.split()) <= MAX_WORDS or _HOUSEKEEPING.search(s):
+        score = float(doc.vectors[i] @ query_vec) + (0.15 if says_what_it_does(s) else 0.0)
+        if not MIN_WORDS <= len(s.split()) <= MAX_WORDS or housekeeping(s):
             score -= 1.0  # kept only when nothing better exists
         scores.append(score)
     alone = [standalone(s) for s in doc.sentences]

@@ -65,3 +65,25 @@ def capitalise(text: str) -> str:
     if first.isalpha() and first.islower():
         return text[:1].upper() + text[1:]
     return text
+
+
+# A sentence that states what the paper itself does: the best candidate to represent it.
+_CONTRIBUTION = re.compile(
+    r"\b(we|this (paper|work|study|article))\b.{0,60}?\b(propose|present|introduce|develop|design|show|find|"
+    r"demonstrate|achieve|outperform|describe|study|investigate|evaluate)\w*",
+    re.I,
+)
+# Where the code is, not what the paper found: never a sentence of a related-work section.
+_HOUSEKEEPING = re.compile(
+    r"https?://|www\.|github|publicly available|(?:code|data|dataset)s? (?:is|are|will be) (?:available|released)", re.I
+)
+
+
+def says_what_it_does(sentence: str) -> bool:
+    """Whether an abstract's sentence states the paper's own contribution ("We propose …")."""
+    return bool(_CONTRIBUTION.search(sentence))
+
+
+def housekeeping(sentence: str) -> bool:
+    """Whether the sentence says where code or data are rather than what a paper found."""
+    return bool(_HOUSEKEEPING.search(sentence))

@@ -17,7 +17,7 @@ from synth.draft.attribution import attribute, name_source
 from synth.draft.evidence import Card
 from synth.draft.outline import Theme
 from synth.draft.reply import ReplySentence, citations
-from synth.draft.standalone import capitalise, leans_on_previous, standalone
+from synth.draft.standalone import capitalise, housekeeping, leans_on_previous, says_what_it_does, standalone
 from synth.llm.base import LLM, Message
 from synth.llm.replies import tidy
 from synth.models import Paragraph, Sentence
@@ -60,20 +60,14 @@ def reserve(theme: Theme) -> list[Sentence]:
     return out
 
 
-# What a paper does ("We propose …", "This paper presents …"), rather than the background it opens with.
-_CONTRIBUTES = re.compile(
-    r"\b(?:we|this (?:paper|work|study|article))\s+(?:\w+\s+){0,2}?(?:propose|present|introduce|develop|design|"
-    r"build|train|show|find|demonstrate|describe|release|study|investigate|analy[sz]e)",
-    re.IGNORECASE,
-)
-
-
 def _contribution(card: Card) -> str | None:
     """The paper's sentence to quote: among the model's quotes, then the abstract, the first that stands alone
-    and says what the paper does; else the first quote that stands alone."""
+    and says what the paper does ("We propose …"); else the first quote that stands alone. Never where its
+    code is."""
     quotes = [c.quote for c in card.claims]
-    standing = [q for q in (standalone(x) for x in [*quotes, *split_sentences(card.paper.abstract)]) if q]
-    return next((q for q in standing if _CONTRIBUTES.search(q)), standing[0] if standing else None)
+    candidates = (standalone(x) for x in [*quotes, *split_sentences(card.paper.abstract)])
+    standing = [q for q in candidates if q and not housekeeping(q)]
+    return next((q for q in standing if says_what_it_does(q)), standing[0] if standing else None)
 
 
 def offline(theme: Theme) -> Paragraph:
@@ -141,7 +135,8 @@ async def write(
             notes.append(f"write: removed citations outside the theme's sources: {', '.join(bad)}")
         ids = [theme.cards[n - 1].paper.id for n in cited.numbers]
         # One item may hold several sentences: each is judged on its own, so none rides on another's support.
-        parts = [p for p in split_sentences(tidy(text)) if not _is_title(p, theme.cards)]  # a title is no sentence
+        # a title alone is no sentence, and where a paper's code is belongs to no related-work section
+        parts = [p for p in split_sentences(tidy(text)) if not _is_title(p, theme.cards) and not housekeeping(p)]
         about = s.about_query and not ids
         if about:
             # One sentence relating the paper being written to the theme; a weak model goes on to copy that
