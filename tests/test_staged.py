@@ -248,6 +248,7 @@ def test_one_sentence_about_the_paper_being_written_per_theme_and_no_contrast_on
     reply = {"sentences": [
         {"text": "Unlike these works, we generate lead sheets.", "cites": [1]},
         {"text": "The authors generate lead sheets.", "cites": [1]},
+        {"text": "To address these problems, we generate lead sheets.", "cites": [1]},
         {"text": "Code is available at https://github.com/x/sheets.", "cites": [1]},
         {"text": "Unlike these works, we score music. Our model has two stages. It is fast.", "cites": [], "about_query": True},
         {"text": "We also release a dataset.", "cites": [], "about_query": True},
@@ -256,9 +257,10 @@ def test_one_sentence_about_the_paper_being_written_per_theme_and_no_contrast_on
     paragraph, notes = run_sync(write(llm, Prompts(), [], "We score music.", theme, words=80, style="prose"))
     texts = [s.text for s in paragraph.sentences]
     # the source's sentence loses the contrast meant for the closing sentence, and speaks of its authors
-    assert texts[:2] == ["Lee and Kim generate lead sheets."] * 2  # "the authors": which, the reader is told
+    # "the authors": which, the reader is told; "these problems": not the reader's, the clause goes
+    assert texts[:3] == ["Lee and Kim generate lead sheets."] * 3
     # the first sentence about the paper being written stays; the abstract the model went on to copy does not
-    assert texts[2:] == ["Unlike these works, we score music."] and paragraph.sentences[2].about_query
+    assert texts[3:] == ["Unlike these works, we score music."] and paragraph.sentences[3].about_query
     assert any("dropped 3 more" in n for n in notes)
 
 

@@ -54,6 +54,17 @@ def standalone(sentence: str) -> str | None:
     return text
 
 
+def without_referring_clause(sentence: str) -> str:
+    """The sentence without a leading clause that points back ("To address these problems, …"); else as is.
+
+    For a model's sentence, whose connectives ("However, …") may relate it to the sentence before: only the
+    clause that names something the reader was never given goes.
+    """
+    m = _LEADING_CLAUSE.match(sentence.strip())
+    rest = sentence.strip()[m.end() :] if m else ""
+    return capitalise(rest) if rest and not _LEANS.match(rest) else sentence
+
+
 def leans_on_previous(sentence: str) -> bool:
     """Whether the sentence cannot be quoted without the sentence before it."""
     return standalone(sentence) is None

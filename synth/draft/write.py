@@ -17,7 +17,14 @@ from synth.draft.attribution import attribute, name_source
 from synth.draft.evidence import Card
 from synth.draft.outline import Theme
 from synth.draft.reply import ReplySentence, citations
-from synth.draft.standalone import capitalise, housekeeping, leans_on_previous, says_what_it_does, standalone
+from synth.draft.standalone import (
+    capitalise,
+    housekeeping,
+    leans_on_previous,
+    says_what_it_does,
+    standalone,
+    without_referring_clause,
+)
 from synth.llm.base import LLM, Message
 from synth.llm.replies import tidy
 from synth.models import Paragraph, Sentence
@@ -146,8 +153,8 @@ async def write(
             about_query += len(keep)
             parts = keep
         for part in parts:
-            if ids:
-                part = without_contrast(part)
+            if ids:  # "Unlike these works, …" and "To address these problems, …" point at nothing cited here
+                part = without_referring_clause(without_contrast(part))
             if len(cited.numbers) == 1 and not s.about_query:
                 part = name_source(part, theme.cards[cited.numbers[0] - 1].paper)
             sentences.append(Sentence(text=_ensure_stop(part), citations=ids, about_query=about))
