@@ -35,9 +35,14 @@ def llm(base: str, *, cache: bool = False, pipeline: str | None = PIPELINE, veri
     return args
 
 
-def llm_nocache_flagless(base: str) -> list[str]:
-    """For commands without --cache/--no-cache (check, search, eval run)."""
-    return ["--model", MODEL, "--api-base", base]
+def llm_nocache_flagless(base: str, pipeline: str | None = PIPELINE) -> list[str]:
+    """For commands without --cache/--no-cache (check, search, eval run). The fake servers answer in the one-shot
+    reply contract: `eval run` is pointed at that pipeline where it has the flag (the staged default would ask
+    ~60 questions a query, each answered with a reply of the wrong shape, and outlast the cases' time bounds)."""
+    args = ["--model", MODEL, "--api-base", base]
+    if pipeline and "--pipeline" in EVAL_CAPS:
+        args += ["--pipeline", pipeline]
+    return args
 
 
 def llm_env(timeout: float | None = None, retries: int | None = None) -> dict[str, str]:
