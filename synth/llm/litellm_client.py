@@ -25,8 +25,7 @@ from synth.errors import (
 )
 from synth.llm import model_info
 from synth.llm.base import Message, Reply, Window
-from synth.llm.openai_compat import _completion
-from synth.llm.providers import is_loopback
+from synth.llm.client import ChatClient, read_completion, response_format
 from synth.llm.secrets import scrub
 from synth.retry_after import retry_after_from
 
@@ -57,39 +56,8 @@ def import_litellm() -> Any:
     return _litellm
 
 
-class LiteLLMClient:
-    """A model reached through litellm."""
-
-    def __init__(
-        self,
-        model: str,
-        *,
-        api_base: str | None = None,
-        temperature: float = 0.0,
-        max_tokens: int = 2048,
-        timeout: float | None = None,
-        json_mode: str = "auto",
-    ) -> None:
-        self.model = model
-        self.api_base = api_base
-        self.loopback = is_loopback(api_base)
-        self.temperature = temperature
-        self.max_tokens = max_tokens
-        self.timeout = timeout or (900.0 if self.loopback else 120.0)
-        self.json_mode = json_mode
-
-    def identity(self) -> dict[str, Any]:
-        """What, besides the messages, decides the reply: part of the cache key."""
-        return {
-            "model": self.model,
-            "api_base": self.api_base,
-            "temperature": self.temperature,
-            "json_mode": self.json_mode,
-        }
-
-    def count_tokens(self, messages: list[Message], *, exact: bool = False) -> int:
-        """synth's count of the prompt's tokens (litellm's own counter may fetch tokenizers)."""
-        return model_info.count_tokens(self.model, [m["content"] for m in messages], exact=exact)
+class LiteLLMClient(ChatClient):
+    """A model reached through litellm (its settings: `ChatClient`)."""
 
     async def context_window(self) -> Window:
         """From litellm's model table when it knows the model, else 8192 assumed."""
@@ -129,7 +97,7 @@ class LiteLLMClient:
             raise self._classify(litellm, error) from None
         latency = time.perf_counter() - start
         data = response.model_dump() if hasattr(response, "model_dump") else response
-        text, finish, usage = _completion(data)
+        text, finish, usage = read_completion(data)
         usage.latency_s, usage.calls = latency, 1
         try:
             usage.cost_usd = float(litellm.completion_cost(completion_response=response))
@@ -148,13 +116,7 @@ class LiteLLMClient:
                     mode = "object" if "response_format" in params else "off"
             except Exception:  # an unknown model: plain JSON mode is the safest ask
                 mode = "object"
-        if mode == "schema":
-            return {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}
-        if mode == "object-schema":
-            return {"type": "json_object", "schema": schema}
-        if mode == "object":
-            return {"type": "json_object"}
-        return None
+        return response_format(mode, schema)
 
     def _classify(self, litellm: Any, error: Exception) -> LLMError:
         """litellm's exception as synth's, by type; the message scrubbed of secrets."""

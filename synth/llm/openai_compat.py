@@ -31,11 +31,9 @@ from synth.errors import (
 )
 from synth.llm import model_info
 from synth.llm.base import Message, Reply, Window
-from synth.llm.providers import is_loopback
+from synth.llm.client import ChatClient, read_completion, response_format
 from synth.llm.secrets import remember, scrub
-from synth.models import Usage
 from synth.retry_after import retry_after_from
-from synth.text import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +47,7 @@ def _ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context()  # built once: it is the slow part of a new HTTPS client
 
 
-class OpenAICompatible:
+class OpenAICompatible(ChatClient):
     """A chat model behind the OpenAI chat-completions protocol."""
 
     def __init__(
@@ -64,35 +62,17 @@ class OpenAICompatible:
         json_mode: str = "auto",
         max_reply_bytes: int = MAX_REPLY_BYTES,
     ) -> None:
-        self.model = model
+        super().__init__(model, api_base=api_base, temperature=temperature, max_tokens=max_tokens, timeout=timeout,
+                         json_mode=json_mode)  # fmt: skip
         self.wire_model = model.split("/", 1)[1] if model.startswith("openai/") else model
-        self.api_base = (api_base or OPENAI_BASE).rstrip("/")
+        self.api_base: str = (api_base or OPENAI_BASE).rstrip("/")  # always a URL here
         self.self_hosted = api_base is not None
-        self.loopback = is_loopback(api_base)
         self.api_key = api_key
         remember(api_key)
-        self.temperature = temperature
-        self.max_tokens = max_tokens
-        # Local models on a CPU take minutes for a long prompt; hosted ones answer in seconds.
-        self.timeout = timeout or (900.0 if self.loopback else 120.0)
-        self.json_mode = json_mode
         self.max_reply_bytes = max_reply_bytes
         self._window: Window | None = None
 
     # -- the LLM interface ----------------------------------------------------------------------------------
-
-    def identity(self) -> dict[str, Any]:
-        """What, besides the messages, decides the reply: part of the cache key."""
-        return {
-            "model": self.model,
-            "api_base": self.api_base,
-            "temperature": self.temperature,
-            "json_mode": self.json_mode,
-        }
-
-    def count_tokens(self, messages: list[Message], *, exact: bool = False) -> int:
-        """synth's count of the prompt's tokens: a fast estimate, or tiktoken's count with `exact`."""
-        return model_info.count_tokens(self.model, [m["content"] for m in messages], exact=exact)
 
     async def context_window(self) -> Window:
         """Asked of the server when it says (llama.cpp /props, vLLM /models), else the model table, else 8192."""
@@ -130,7 +110,7 @@ class OpenAICompatible:
         if status >= 400:
             raise self._http_error(status, headers, raw)
         data = _json(raw)
-        text, finish, usage = _completion(data)
+        text, finish, usage = read_completion(data)
         usage.latency_s = latency
         usage.calls = 1
         usage.cost_usd = model_info.cost(self.model, usage.prompt_tokens, usage.completion_tokens)
@@ -256,13 +236,7 @@ class OpenAICompatible:
                 mode = "object-schema"  # llama.cpp and vLLM take a schema inside json_object
             else:
                 mode = "schema" if model_info.model_entry(self.model).get("supports_response_schema") else "object"
-        if mode == "schema":
-            return {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}
-        if mode == "object-schema":
-            return {"type": "json_object", "schema": schema}
-        if mode == "object":
-            return {"type": "json_object"}
-        return None
+        return response_format(mode, schema)
 
 
 def _reason(error: BaseException) -> str:
@@ -290,36 +264,6 @@ def _json(raw: bytes) -> Any:
         raise LLMBadReply(
             f"the reply is not JSON ({e.__class__.__name__}: {str(e)[:80]}; it starts {start!r})"
         ) from None
-
-
-def _completion(data: Any) -> tuple[str, str | None, Usage]:
-    """Text, finish reason and usage of a chat completion; LLMBadReply saying what is wrong otherwise."""
-    if not isinstance(data, dict):
-        raise LLMBadReply(f"the reply is a JSON {type(data).__name__}, not a chat completion")
-    choices = data.get("choices")
-    if not isinstance(choices, list) or not choices:
-        raise LLMBadReply("the reply has no choices: the server returned no completion")
-    first = choices[0]
-    message = first.get("message") if isinstance(first, dict) else None
-    if not isinstance(message, dict):
-        raise LLMBadReply("the reply's first choice has no message")
-    content = message.get("content")
-    if content is None:
-        content = ""
-    if not isinstance(content, str):
-        raise LLMBadReply(f"the reply's content is a {type(content).__name__}, not text")
-    finish = first.get("finish_reason")
-    return clean_text(content), finish if isinstance(finish, str) else None, _usage(data.get("usage"))
-
-
-def _usage(value: Any) -> Usage:
-    def count(name: str) -> int:
-        n = value.get(name) if isinstance(value, dict) else None
-        return n if isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 10**9 else 0
-
-    if value is not None and not (count("prompt_tokens") or count("completion_tokens")):
-        log.warning("the server's token counts are missing or malformed; usage counts them as 0")
-    return Usage(prompt_tokens=count("prompt_tokens"), completion_tokens=count("completion_tokens"))
 
 
 def _error_message(raw: bytes) -> str:
