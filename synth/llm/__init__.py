@@ -1,8 +1,8 @@
 """The one place synth talks to language models. Nothing outside `synth/llm/` imports litellm or an HTTP client.
 
 - `LLM` (base.py): the async-first interface every stage uses; `complete()` / `run_sync()` derive sync calls.
-- Clients (`ChatClient`, client.py, holds what they share): `OpenAICompatible` (OpenAI and OpenAI-compatible servers, over httpx) and `LiteLLMClient` (other
-  providers, through litellm, imported only then).
+- Clients: `OpenAICompatible` (OpenAI and OpenAI-compatible servers, over httpx) and `LiteLLMClient` (other
+  providers, through litellm, imported only then); `ChatClient` (client.py) holds what they share.
 - Wrappers (wrappers.py): `Retrying`, `Cached`, `Accounted`, composed by `make_llm`.
 - `metering()` (usage.py) collects the usage of every call made inside it.
 """
