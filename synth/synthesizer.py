@@ -180,6 +180,10 @@ class Synthesizer:
         """The k best papers for the query within the date range, and notes on what the filter did."""
         query = _clean_query(query)
         await self._fetch(query)
+        return await self._search(query, k, before)
+
+    async def _search(self, query: str, k: int | None, before: str | None) -> tuple[list[Hit], list[str]]:
+        """`asearch` for a query already cleaned, on the corpus already fetched."""
         k = k or self.settings.retrieval.k
         r = self.settings.retrieval
         before = before or r.before
@@ -216,7 +220,7 @@ class Synthesizer:
         wanted = k or getattr(drafter, "candidates", None) or self.settings.retrieval.k
         with metering() as meter:
             t0 = time.perf_counter()
-            hits, notes = await self.asearch(query, wanted, before=before)
+            hits, notes = await self._search(query, wanted, before)  # cleaned and fetched above
             if not hits:
                 raise SynthError(f"no paper in {self.corpus.source} matches the query; try other words")
             t1 = time.perf_counter()
