@@ -135,3 +135,9 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
 def split_sentences(text: str) -> list[str]:
     """The sentences of `text` (see `sentence_spans`), each with its whitespace folded to single spaces."""
     return [" ".join(text[a:b].split()) for a, b in sentence_spans(text)]
+
+
+def full_stop(text: str) -> str:
+    """The sentence with its whitespace collapsed, ending in a full stop when it has no closing punctuation."""
+    text = " ".join(text.split())
+    return text if text[-1:] in ".!?" else text + "."

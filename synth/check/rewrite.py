@@ -15,6 +15,7 @@ from synth.llm.replies import find_json, tidy
 from synth.markers import plain_number, strip_markers
 from synth.models import Paper, Sentence
 from synth.templates import Prompts
+from synth.text import full_stop
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def parse_rewrite(text: str, papers: list[Paper]) -> Sentence | None:
     cited = [papers[n - 1] for n in dict.fromkeys(numbers)]
     if len(cited) == 1:  # "The cited paper describes …", or "They …" with no one before: the reader is told who
         words = name_source(re.sub(r"^They\b(?=\s+[a-z])", "We", words), cited[0])
-    return Sentence(text=words if words[-1] in ".!?" else words + ".", citations=[p.id for p in cited])
+    return Sentence(text=full_stop(words), citations=[p.id for p in cited])
 
 
 class LLMRewriter:

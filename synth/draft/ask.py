@@ -30,11 +30,20 @@ def _validate(reply: Reply, model: type[M]) -> M:
     return model.model_validate(found.value)
 
 
-def _brief(error: Exception) -> str:
+def brief(error: Exception | None, limit: int | None = None) -> str:
+    """What was wrong with a reply, in one line: the first validation error, or the message (cut at `limit`)."""
+    if error is None:
+        return "none"
     if isinstance(error, ValidationError):
         first = error.errors()[0]
         return f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
-    return str(error).splitlines()[0][:200]
+    return str(error).splitlines()[0][:limit]
+
+
+def asked_again(messages: list[Message], reply: Reply, error: Exception) -> list[Message]:
+    """The conversation with the invalid reply and what was wrong with it, asking for the JSON once more."""
+    return [*messages, {"role": "assistant", "content": reply.text[:4000]},
+            {"role": "user", "content": f"That reply was not valid: {brief(error)}. Reply again with only the JSON object."}]  # fmt: skip
 
 
 async def ask(
@@ -50,13 +59,15 @@ async def ask(
             if reply.truncated:
                 again = await llm.acomplete(messages, schema=schema, max_tokens=2 * max_tokens, stage=stage)
             else:
-                retry = [*messages, {"role": "assistant", "content": reply.text[:4000]},
-                         {"role": "user", "content": f"That reply was not valid: {_brief(error)}. Reply again with only the JSON object."}]  # fmt: skip
+                retry = asked_again(messages, reply, error)
                 again = await llm.acomplete(retry, schema=schema, max_tokens=max_tokens, stage=stage)
             try:
                 return _validate(again, model), None
             except (ValueError, ValidationError) as second:
-                return None, f"{stage}: the model's reply was invalid twice ({_brief(second)}); used the offline way"
+                return (
+                    None,
+                    f"{stage}: the model's reply was invalid twice ({brief(second, 200)}); used the offline way",
+                )
     except LLMError as e:
         if e.fatal:
             raise

@@ -16,12 +16,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from synth.draft.ask import asked_again, brief
 from synth.draft.budget import fit_sources
 from synth.draft.reply import OUTPUT_EXAMPLE, SCHEMA, Parsed, citations, parse_reply
 from synth.errors import ContextWindowExceeded, LLMError
 from synth.llm.base import LLM, Message, Reply, Window, run_sync
 from synth.models import Hit, Paragraph, Section, Sentence
 from synth.templates import Prompts
+from synth.text import full_stop
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +74,14 @@ class LLMDrafter:
         try:
             parsed = parse_reply(reply.text)
         except (ValueError, ValidationError) as error:
-            retry = await self._ask(self._retry_messages(prepared, reply, error))
+            retry = await self._ask(asked_again(prepared.messages, reply, error))
             try:
                 parsed = parse_reply(retry.text)
             except (ValueError, ValidationError) as second:
                 raise LLMError(
-                    f"{self.llm.model} gave no valid draft in two attempts: {_brief(second)} (first: {_brief(error)})"
+                    f"{self.llm.model} gave no valid draft in two attempts: {brief(second)} (first: {brief(error)})"
                 ) from second
-            prepared.issues.append(f"first reply was invalid and asked again: {_brief(error)}")
+            prepared.issues.append(f"first reply was invalid and asked again: {brief(error)}")
             reply = retry
         if not parsed.complete or reply.truncated:
             reply, parsed = await self._complete(prepared, reply, parsed)
@@ -156,16 +158,6 @@ class LLMDrafter:
 
     # -- reply -> section -----------------------------------------------------------------------------------
 
-    def _retry_messages(self, prepared: _Prepared, reply: Reply, error: Exception) -> list[Message]:
-        return [
-            *prepared.messages,
-            {"role": "assistant", "content": reply.text[:4000]},
-            {
-                "role": "user",
-                "content": f"That reply was not valid: {_brief(error)}. Reply again with only the JSON object.",
-            },
-        ]
-
     def _section(self, query: str, prepared: _Prepared, parsed: Parsed) -> Section:
         issues = list(prepared.issues)
         shown = prepared.shown
@@ -180,7 +172,7 @@ class LLMDrafter:
                 out_of_range += cited.out_of_range
                 ids = [shown[n - 1].paper.id for n in cited.numbers]
                 uncited += not ids and not s.about_query
-                sentences.append(Sentence(text=_ensure_stop(text), citations=ids, about_query=s.about_query))
+                sentences.append(Sentence(text=full_stop(text), citations=ids, about_query=s.about_query))
             if sentences:
                 paragraphs.append(Paragraph(sentences=sentences, theme=p.theme))
         if out_of_range:
@@ -195,17 +187,3 @@ class LLMDrafter:
 
 def _size(parsed: Parsed) -> int:
     return sum(len(p.sentences) for p in parsed.reply.paragraphs)
-
-
-def _brief(error: Exception | None) -> str:
-    if error is None:
-        return "none"
-    if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        return f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
-    return str(error).splitlines()[0]
-
-
-def _ensure_stop(text: str) -> str:
-    text = " ".join(text.split())
-    return text if text[-1:] in ".!?" else text + "."

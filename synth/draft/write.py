@@ -29,7 +29,7 @@ from synth.llm.base import LLM, Message
 from synth.llm.replies import tidy
 from synth.models import Paragraph, Sentence
 from synth.templates import Prompts
-from synth.text import normalise, split_sentences
+from synth.text import full_stop, normalise, split_sentences
 
 OUTPUT_EXAMPLE = json.dumps(
     {
@@ -63,7 +63,7 @@ def reserve(theme: Theme) -> list[Sentence]:
     out = []
     for card in theme.cards:
         if quote := _contribution(card):
-            out.append(Sentence(text=_ensure_stop(attribute(quote, card.paper)), citations=[card.paper.id]))
+            out.append(Sentence(text=full_stop(attribute(quote, card.paper)), citations=[card.paper.id]))
     return out
 
 
@@ -110,11 +110,6 @@ def without_contrast(text: str) -> str:
     return capitalise(rest)
 
 
-def _ensure_stop(text: str) -> str:
-    text = " ".join(text.split())
-    return text if text[-1:] in ".!?" else text + "."
-
-
 async def write(
     llm: LLM, prompts: Prompts, system: list[Message], query: str, theme: Theme, *, words: int, style: str
 ) -> tuple[Paragraph, list[str]]:
@@ -157,7 +152,7 @@ async def write(
                 part = without_referring_clause(without_contrast(part))
             if len(cited.numbers) == 1 and not s.about_query:
                 part = name_source(part, theme.cards[cited.numbers[0] - 1].paper)
-            sentences.append(Sentence(text=_ensure_stop(part), citations=ids, about_query=about))
+            sentences.append(Sentence(text=full_stop(part), citations=ids, about_query=about))
     if dropped:
         notes.append(
             f"write: kept one sentence about the paper being written in the theme {theme.name!r}; "
