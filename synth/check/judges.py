@@ -49,6 +49,15 @@ class Judge(Protocol):
         ...
 
 
+async def judge_once(judge: Judge, sentence: str, papers: list[Paper], query: str | None) -> Verdict:
+    """The judge's verdict, through its async form when it has one (an LLM judge)."""
+    asupport = getattr(judge, "asupport", None)
+    if asupport is not None:
+        verdict: Verdict = await asupport(sentence, papers, query=query)
+        return verdict
+    return judge.support(sentence, papers, query=query)
+
+
 class OfflineJudge:
     """Lexical support relative to the corpus and the paper being written; deterministic, no model, fast."""
 

@@ -18,7 +18,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from synth.check.judges import Judge
+from synth.check.judges import Judge, judge_once
 from synth.check.parse import Document, Kind, parse_text, read_source
 from synth.corpus import Corpus
 from synth.llm.base import run_sync
@@ -122,15 +122,11 @@ def _memo(judge: Judge, text: str, query: str | None) -> Support:
     a window holding only the sentence's own citations); an LLM judge would pay for each repeat.
     """
     seen: dict[frozenset[str], Verdict] = {}
-    asupport = getattr(judge, "asupport", None)
 
     async def support(papers: list[Paper]) -> Verdict:
         key = frozenset(p.id for p in papers)
         if key not in seen:
-            if asupport is not None:
-                seen[key] = await asupport(text, papers, query=query)
-            else:
-                seen[key] = judge.support(text, papers, query=query)
+            seen[key] = await judge_once(judge, text, papers, query)
         return seen[key]
 
     return support

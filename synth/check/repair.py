@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from synth.check.judges import Judge
+from synth.check.judges import Judge, judge_once
 from synth.models import Change, CitationVerdict, Paper, Paragraph, Sentence, Verdict, Verification
 from synth.text import terms
 
@@ -42,15 +42,6 @@ class Repaired:
     verdicts: list[CitationVerdict] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     verification: Verification | None = None
-
-
-async def judge_once(judge: Judge, sentence: str, papers: list[Paper], query: str | None) -> Verdict:
-    """The judge's verdict, through its async form when it has one (an LLM judge)."""
-    asupport = getattr(judge, "asupport", None)
-    if asupport is not None:
-        verdict: Verdict = await asupport(sentence, papers, query=query)
-        return verdict
-    return judge.support(sentence, papers, query=query)
 
 
 def lexical_order(sentence: str, candidates: Sequence[Paper]) -> list[Paper]:
