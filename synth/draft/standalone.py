@@ -26,7 +26,7 @@ _REFERRING = r"(?:this|these|that|those|such|it|them|both|its|their|the (?:above
 # "Based on this observation, …", "Motivated by these findings, …". Dropped with its comma.
 _LEADING_CLAUSE = re.compile(
     rf"^(?:to \w+|based on|motivated by|inspired by|building (?:up)?on|driven by|guided by|following|given|"
-    rf"in light of|in view of|with|by|from|unlike|compared (?:to|with)|in contrast to)\s+{_REFERRING}"
+    rf"in light of|in view of|with|by|from|unlike|compared (?:to|with)|in contrast to|as opposed to)\s+{_REFERRING}"
     rf"(?:(?!\b(?:we|our|us)\b)[^,;]){{0,60}},\s*",  # the clause ends before the main one ("… , we …")
     re.I,
 )

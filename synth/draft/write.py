@@ -8,7 +8,6 @@ fails twice is written offline, from its cards' quotes with attribution (the ext
 from __future__ import annotations
 
 import json
-import re
 
 from pydantic import BaseModel, Field
 
@@ -18,9 +17,7 @@ from synth.draft.evidence import Card
 from synth.draft.outline import Theme
 from synth.draft.reply import ReplySentence, citations
 from synth.draft.standalone import (
-    capitalise,
     housekeeping,
-    leans_on_previous,
     says_what_it_does,
     standalone,
     without_referring_clause,
@@ -92,24 +89,6 @@ def _is_title(text: str, cards: list[Card]) -> bool:
     return any(words == normalise(c.paper.title) or words == normalise(c.paper.title.split(":")[0]) for c in cards)
 
 
-# "Unlike these works, …" belongs to the closing sentence about the paper being written; a weak model also
-# opens sentences about a source with it ("Unlike these works, Chang et al. present …"), which then contrasts
-# the source with itself. Dropped from cited sentences.
-_CONTRAST_OPENING = re.compile(
-    r"^(?:unlike|in contrast to|compared (?:to|with)|as opposed to)\s+(?:these|those|the above|such)\b[^,]{0,50},\s*",
-    re.IGNORECASE,
-)
-
-
-def without_contrast(text: str) -> str:
-    """A cited sentence without a leading "Unlike these works," (see `_CONTRAST_OPENING`)."""
-    m = _CONTRAST_OPENING.match(text)
-    rest = text[m.end() :] if m else ""
-    if not rest or leans_on_previous(rest):  # "Unlike these, this one …": nothing better to say without it
-        return text
-    return capitalise(rest)
-
-
 async def write(
     llm: LLM, prompts: Prompts, system: list[Message], query: str, theme: Theme, *, words: int, style: str
 ) -> tuple[Paragraph, list[str]]:
@@ -148,8 +127,8 @@ async def write(
             about_query += len(keep)
             parts = keep
         for part in parts:
-            if ids:  # "Unlike these works, …" and "To address these problems, …" point at nothing cited here
-                part = without_referring_clause(without_contrast(part))
+            if ids:  # "Unlike these works, …" (meant for the closing sentence) and "To address these problems, …"
+                part = without_referring_clause(part)
             if len(cited.numbers) == 1 and not s.about_query:
                 part = name_source(part, theme.cards[cited.numbers[0] - 1].paper)
             sentences.append(Sentence(text=full_stop(part), citations=ids, about_query=about))
