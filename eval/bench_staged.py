@@ -16,11 +16,11 @@ the LLM judge (`prompts/judge.j2`, the paper being written named), with the suit
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from synth.evaluate.runlog import read_records
 from synth.llm import model_info
 
 TARGETS = {
@@ -36,11 +36,9 @@ PRICED = "gpt-4o-mini"
 def records(folder: Path) -> list[dict]:
     """The run's finished records (the last one per query, as a resumed run keeps it)."""
     found: dict[str, dict] = {}
-    for line in (folder / "records.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            record = json.loads(line)
-            if record.get("ok"):
-                found[record["query_id"]] = record
+    for record in read_records(folder):  # in the order written: --sections takes the first ones
+        if record.get("ok"):
+            found[record["query_id"]] = record
     return list(found.values())
 
 
